@@ -7,8 +7,9 @@ parser. ``Settings.from_env()`` is the only place that reads ``os.environ``.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Callable
+from typing import Any
 
 from system.errors import ConfigError
 
@@ -72,7 +73,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
-        """Build settings from ``environ`` (default ``os.environ``); raise ConfigError on bad values."""
+        """Build settings from ``environ`` (default ``os.environ``); ConfigError if malformed."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for name, (variable, parse) in _FIELDS.items():
