@@ -49,7 +49,7 @@ class Settings:
     api_port: int = 8000
     db_pool_size: int = 16
     worker_concurrency: int = 4
-    lease_seconds: float = 5.0
+    lease_seconds: float = 3.0
     job_timeout_seconds: float = 60.0
     max_attempts: int = 5
     backoff_base_seconds: float = 0.5

@@ -149,6 +149,8 @@ class PostgresServer:
     def start(self, timeout: float = 30.0) -> None:
         if not (self.data / "PG_VERSION").exists():
             self.initdb()
+        if self.user is not None:
+            make_traversable(self.root)
         self.process.start()
         wait_until(self.ready, timeout, f"postgres on port {self.port}")
         self._create_database()

@@ -1,0 +1,216 @@
+"""The ``chaos`` command: run scenarios, list them, drive load by hand, show status.
+
+Every option is declared once (flag, environment variable, default, help) in ``OPTIONS``.
+Exit codes: 0 pass, 1 an invariant failed, 2 unknown (or a usage error), 3 harness error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from chaos.errors import ChaosError
+from chaos.platforms import PLATFORMS, make_platform, preflight
+from chaos.platforms.base import SystemOptions
+from chaos.report.junit import write_junit
+from chaos.report.summary import run_summary, suite_table
+from chaos.scenario import find_scenarios, load_scenario
+from system.settings import MODES, MUTATIONS
+
+SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+@dataclass(frozen=True)
+class Option:
+    flag: str
+    env: str
+    default: object
+    help: str
+    type: type = str
+    choices: tuple | None = None
+    repeat: bool = False
+
+
+OPTIONS = (
+    Option("--platform", "CHAOS_PLATFORM", "local", "where the system runs", choices=PLATFORMS),
+    Option("--seed", "CHAOS_SEED", 1, "seed for random faults and choices", type=int),
+    Option("--out", "CHAOS_OUT", "runs", "folder for run folders"),
+    Option("--system-mode", "CHAOS_SYSTEM_MODE", "robust", "system design under test",
+           choices=MODES),
+    Option("--mutation", "CHAOS_MUTATIONS", (), "remove one protection (testing only)",
+           choices=tuple(MUTATIONS), repeat=True),
+    Option("--workers", "CHAOS_WORKERS", None, "worker count (overrides the scenario)", type=int),
+)
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    for opt in OPTIONS:
+        raw = os.environ.get(opt.env)
+        if opt.repeat:
+            default = tuple(v for v in (raw or "").split(",") if v) or opt.default
+            parser.add_argument(opt.flag, action="append", default=None, choices=opt.choices,
+                                help=f"{opt.help} (env {opt.env}, comma-separated)")
+            parser.set_defaults(**{opt.flag[2:].replace("-", "_") + "_default": default})
+            continue
+        default = opt.type(raw) if raw is not None else opt.default
+        parser.add_argument(opt.flag, type=opt.type, default=default, choices=opt.choices,
+                            help=f"{opt.help} (env {opt.env}; default {default})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chaos", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log harness details")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run scenarios (default: every shipped scenario)")
+    run.add_argument("scenarios", nargs="*", help="scenario files or names")
+    add_options(run)
+    ui = sub.add_parser("ui", help="start the system and Locust's web UI; check on Ctrl+C")
+    ui.add_argument("scenario", nargs="?", default="steady-load", help="load settings from it")
+    ui.add_argument("--web-port", type=int, default=8089)
+    add_options(ui)
+    sub.add_parser("list", help="list the shipped scenarios")
+    validate = sub.add_parser("validate", help="validate scenario files and exit")
+    validate.add_argument("scenarios", nargs="*")
+    status = sub.add_parser("status", help="job counts by state and queue length")
+    status.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    status.add_argument("--redis-url", default=os.environ.get("REDIS_URL"))
+    report = sub.add_parser("report", help="re-render a run's report (and the index)")
+    report.add_argument("run_dirs", nargs="+", type=Path)
+    return parser
+
+
+def resolve(names: list[str]) -> list[Path]:
+    if not names:
+        return find_scenarios(SCENARIOS_DIR)
+    paths = []
+    for name in names:
+        path = Path(name)
+        if not path.exists() and (SCENARIOS_DIR / f"{name}.yaml").exists():
+            path = SCENARIOS_DIR / f"{name}.yaml"
+        paths.append(path)
+    return paths
+
+
+def system_options(args) -> SystemOptions:
+    mutations = tuple(args.mutation or args.mutation_default)
+    if mutations and args.system_mode != "robust":
+        raise ChaosError("--mutation applies to --system-mode robust only")
+    return SystemOptions(mode=args.system_mode, mutations=mutations)
+
+
+def cmd_run(args) -> int:
+    from chaos.runner import RunOptions, as_dict, run_scenario
+
+    scenarios = [load_scenario(p) for p in resolve(args.scenarios)]  # all valid, or none runs
+    options = RunOptions(platform=args.platform, seed=args.seed, out=Path(args.out),
+                         system=system_options(args), workers=args.workers, argv=sys.argv)
+    options.out.mkdir(parents=True, exist_ok=True)
+    preflight(args.platform, options.out)
+    results = []
+    for scenario in scenarios:
+        print(f"== {scenario.name}: {scenario.description.strip().splitlines()[0] if scenario.description else ''}",
+              flush=True)
+        result = run_scenario(scenario, options, make_platform)
+        data = as_dict(result)
+        data["meta"] = json.loads((result.run_dir / "meta.json").read_text())
+        results.append(data)
+        print(run_summary(data), flush=True)
+    print()
+    print(suite_table(results))
+    write_junit(options.out / "junit.xml", results)
+    _render_index(options.out)
+    return _suite_exit_code([r["exit_code"] for r in results])
+
+
+def _suite_exit_code(codes: list[int]) -> int:
+    if 3 in codes:
+        return 3
+    if 1 in codes:
+        return 1
+    if 2 in codes:
+        return 2
+    return 0
+
+
+def _render_index(out: Path) -> None:
+    try:
+        from chaos.report.html import render_index
+    except ImportError:
+        return
+    render_index(out)
+
+
+def cmd_list(_args) -> int:
+    for path in find_scenarios(SCENARIOS_DIR):
+        scenario = load_scenario(path)
+        first = scenario.description.strip().splitlines()[0] if scenario.description else ""
+        print(f"{scenario.name:<22} {first}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    for path in resolve(args.scenarios):
+        scenario = load_scenario(path)
+        print(f"ok  {path}  ({len(scenario.fault_schedule(1))} faults)")
+    return 0
+
+
+def cmd_status(args) -> int:
+    from chaos.probe import Probe
+
+    if not args.database_url:
+        raise ChaosError("status needs --database-url (or DATABASE_URL)")
+    probe = Probe(args.database_url, args.redis_url or "redis://127.0.0.1:6379/0")
+    counts = probe.counts()
+    if counts is None:
+        raise ChaosError(f"cannot reach Postgres at {args.database_url}")
+    for state, n in counts.items():
+        print(f"{state:<11} {n}")
+    depth = probe.queue_depth()
+    print(f"{'queue':<11} {'unreachable' if depth is None else depth}")
+    rows = probe.query("SELECT id, status, image_url FROM jobs ORDER BY id DESC LIMIT 10")
+    for row in rows or []:
+        print(f"  {row[0]:>8} {row[1]:<10} {row[2]}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from chaos.report.html import render_index, render_run
+
+    for run_dir in args.run_dirs:
+        print(render_run(run_dir))
+    render_index(args.run_dirs[0].parent)
+    return 0
+
+
+def cmd_ui(args) -> int:
+    from chaos.interactive import run_ui
+
+    return run_ui(args, system_options(args))
+
+
+COMMANDS = {"run": cmd_run, "list": cmd_list, "validate": cmd_validate, "status": cmd_status,
+            "report": cmd_report, "ui": cmd_ui}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except ChaosError as exc:
+        print(f"chaos: error: {exc}", file=sys.stderr)
+        from chaos.errors import ScenarioError
+
+        return 2 if isinstance(exc, ScenarioError) else 3
+    except KeyboardInterrupt:
+        print("chaos: interrupted", file=sys.stderr)
+        return 3
