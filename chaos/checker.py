@@ -29,8 +29,15 @@ from chaos.history import FAIL, Submission
 from chaos.scenario import Expect
 from system.constants import ACTIVE_STATES, DONE, FAILED
 
-VIOLATIONS = ("lost", "duplicated", "unexpected", "stuck", "failed", "wrong_output",
-              "slow_recovery")
+VIOLATIONS = (
+    "lost",
+    "duplicated",
+    "unexpected",
+    "stuck",
+    "failed",
+    "wrong_output",
+    "slow_recovery",
+)
 PASS, FAIL_VERDICT, UNKNOWN = "pass", "fail", "unknown"
 EXIT_CODES = {PASS: 0, FAIL_VERDICT: 1, UNKNOWN: 2}
 
@@ -72,11 +79,21 @@ def submission_key(image_url: str) -> str | None:
     return values[0] if values else None
 
 
-def check(submissions: dict[str, Submission], state: FinalState, faults: list[dict[str, Any]],
-          expect: Expect) -> Verdict:
+def check(
+    submissions: dict[str, Submission],
+    state: FinalState,
+    faults: list[dict[str, Any]],
+    expect: Expect,
+) -> Verdict:
     found: dict[str, list[Violation]] = {kind: [] for kind in VIOLATIONS}
-    counts = {"submitted": len(submissions), "acknowledged": 0, "done": 0, "recovered": 0,
-              "redeliveries": 0, "jobs": len(state.jobs)}
+    counts = {
+        "submitted": len(submissions),
+        "acknowledged": 0,
+        "done": 0,
+        "recovered": 0,
+        "redeliveries": 0,
+        "jobs": len(state.jobs),
+    }
     by_key: dict[str | None, list[dict]] = defaultdict(list)
     for job in state.jobs:
         by_key[submission_key(job["image_url"])].append(job)
@@ -85,9 +102,15 @@ def check(submissions: dict[str, Submission], state: FinalState, faults: list[di
             counts["done"] += 1
 
     def flag(kind: str, sub: Submission | None, jobs: list[dict], message: str) -> None:
-        found[kind].append(Violation(kind, sub.key if sub else None,
-                                     sorted(j["id"] for j in jobs), message,
-                                     _evidence(sub, jobs, state)))
+        found[kind].append(
+            Violation(
+                kind,
+                sub.key if sub else None,
+                sorted(j["id"] for j in jobs),
+                message,
+                _evidence(sub, jobs, state),
+            )
+        )
 
     for key, sub in submissions.items():
         jobs = by_key.pop(key, [])
@@ -98,8 +121,7 @@ def check(submissions: dict[str, Submission], state: FinalState, faults: list[di
             if job["status"] == DONE and not state.noop:
                 _check_output(sub, job, flag)
     for key, jobs in by_key.items():
-        flag("unexpected", None, jobs, f"{len(jobs)} job(s) that no client submitted "
-                                       f"(key {key!r})")
+        flag("unexpected", None, jobs, f"{len(jobs)} job(s) that no client submitted (key {key!r})")
     for job in state.jobs:
         if job["status"] in ACTIVE_STATES:
             sub = submissions.get(submission_key(job["image_url"]) or "")
@@ -116,9 +138,12 @@ def check(submissions: dict[str, Submission], state: FinalState, faults: list[di
     broken = [f for f in faults if not f.get("ok")]
     if broken and result == PASS:
         result = UNKNOWN
-        notes += [f"fault {f['index']} ({f['action']} {f['target']}) did not work as planned: "
-                  f"{f.get('error')}" for f in broken]
-    if counts["acknowledged"] == 0 and result == PASS:
+        notes += [
+            f"fault {f['index']} ({f['action']} {f['target']}) did not work as planned: "
+            f"{f.get('error')}"
+            for f in broken
+        ]
+    if counts["acknowledged"] == 0 and not violations:
         result = UNKNOWN
         notes.append("no submission was acknowledged: nothing was tested")
     return Verdict(result, counts, violations, expectations, recoveries, notes)
@@ -129,8 +154,12 @@ def _check_submission(sub: Submission, jobs: list[dict], flag, counts: dict[str,
         flag("duplicated", sub, jobs, f"one submission made {len(jobs)} jobs")
     for job in jobs:
         if job["completions"] > 1:
-            flag("duplicated", sub, [job],
-                 f"job {job['id']} was completed {job['completions']} times")
+            flag(
+                "duplicated",
+                sub,
+                [job],
+                f"job {job['id']} was completed {job['completions']} times",
+            )
     acked = sub.acked_job_ids
     if len(acked) > 1:
         flag("duplicated", sub, jobs, f"acknowledged as different jobs {sorted(acked)}")
@@ -156,10 +185,14 @@ def _check_output(sub: Submission, job: dict, flag) -> None:
         return
     expected = expected_result(name)
     if job["result_sha256"] != expected.sha256 or job["result_size"] != expected.size:
-        flag("wrong_output", sub, [job],
-             f"job {job['id']} stored sha256 {str(job['result_sha256'])[:12]} "
-             f"({job['result_size']} bytes); expected {expected.sha256[:12]} "
-             f"({expected.size} bytes) for {name}")
+        flag(
+            "wrong_output",
+            sub,
+            [job],
+            f"job {job['id']} stored sha256 {str(job['result_sha256'])[:12]} "
+            f"({job['result_size']} bytes); expected {expected.sha256[:12]} "
+            f"({expected.size} bytes) for {name}",
+        )
 
 
 def _check_killed_jobs(faults, state: FinalState, expect: Expect, flag) -> None:
@@ -173,14 +206,21 @@ def _check_killed_jobs(faults, state: FinalState, expect: Expect, flag) -> None:
             job = by_id.get(job_id)
             finished = _epoch(job.get("finished_at")) if job else None
             took = None if finished is None else finished - fault["effective"]
-            if job and job["status"] == DONE and took is not None and (
-                took <= expect.killed_jobs_done_within
+            if (
+                job
+                and job["status"] == DONE
+                and took is not None
+                and (took <= expect.killed_jobs_done_within)
             ):
                 continue
             late = "never" if took is None else f"after {took:.1f} s"
-            flag("slow_recovery", None, [job] if job else [],
-                 f"job {job_id}, held by {fault['service']} when it was killed, was DONE "
-                 f"{late} (limit {expect.killed_jobs_done_within:g} s)")
+            flag(
+                "slow_recovery",
+                None,
+                [job] if job else [],
+                f"job {job_id}, held by {fault['service']} when it was killed, was DONE "
+                f"{late} (limit {expect.killed_jobs_done_within:g} s)",
+            )
 
 
 def measure_recoveries(faults: list[dict], jobs: list[dict]) -> list[dict[str, Any]]:
@@ -195,37 +235,60 @@ def measure_recoveries(faults: list[dict], jobs: list[dict]) -> list[dict[str, A
             and ((_epoch(j.get("finished_at")) or float("inf")) > healed)
             for j in jobs
         )
-        out.append({
-            "index": fault["index"], "fault": f"{fault['action']} {fault.get('service') or fault['target']}",
-            "took_effect": _delta(fault.get("started"), fault.get("effective")),
-            "healed_after": _delta(fault.get("effective"), fault.get("healed")),
-            "flowing_after_heal": _delta(healed, after),
-            "jobs_waiting": waiting,
-        })
+        out.append(
+            {
+                "index": fault["index"],
+                "fault": f"{fault['action']} {fault.get('service') or fault['target']}",
+                "took_effect": _delta(fault.get("started"), fault.get("effective")),
+                "healed_after": _delta(fault.get("effective"), fault.get("healed")),
+                "flowing_after_heal": _delta(healed, after),
+                "jobs_waiting": waiting,
+            }
+        )
     return out
 
 
 def _expectations(counts: dict[str, int], recoveries: list[dict], expect: Expect) -> list[dict]:
-    checks = [(f"max_{kind}", getattr(expect, f"max_{kind}"), counts[kind], "<=")
-              for kind in ("lost", "duplicated", "unexpected", "stuck", "failed", "wrong_output")]
+    checks = [
+        (f"max_{kind}", getattr(expect, f"max_{kind}"), counts[kind], "<=")
+        for kind in ("lost", "duplicated", "unexpected", "stuck", "failed", "wrong_output")
+    ]
     checks.append(("max_slow_recovery", 0, counts["slow_recovery"], "<="))
     checks.append(("min_completed", expect.min_completed, counts["done"], ">="))
     if expect.recovery_within is not None:
         worst = 0.0
         for r in recoveries:
             if r["jobs_waiting"]:
-                worst = max(worst, r["flowing_after_heal"] if r["flowing_after_heal"] is not None
-                            else float("inf"))
+                worst = max(
+                    worst,
+                    r["flowing_after_heal"]
+                    if r["flowing_after_heal"] is not None
+                    else float("inf"),
+                )
         checks.append(("recovery_within", expect.recovery_within, round(worst, 3), "<="))
-    return [{"name": name, "limit": limit, "actual": actual, "ok": (
-        actual <= limit if op == "<=" else actual >= limit)} for name, limit, actual, op in checks]
+    return [
+        {
+            "name": name,
+            "limit": limit,
+            "actual": actual,
+            "ok": (actual <= limit if op == "<=" else actual >= limit),
+        }
+        for name, limit, actual, op in checks
+    ]
 
 
 def _evidence(sub: Submission | None, jobs: list[dict], state: FinalState) -> dict[str, Any]:
     return {
         "operations": [
-            {"op": op.op, "invoked": op.invoked, "completed": op.completed,
-             "outcome": op.outcome, "status": op.status, "job_id": op.job_id, "error": op.error}
+            {
+                "op": op.op,
+                "invoked": op.invoked,
+                "completed": op.completed,
+                "outcome": op.outcome,
+                "status": op.status,
+                "job_id": op.job_id,
+                "error": op.error,
+            }
             for op in (sub.ops if sub else [])
         ],
         "jobs": [{k: _plain(v) for k, v in job.items()} for job in jobs],

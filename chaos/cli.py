@@ -40,10 +40,17 @@ OPTIONS = (
     Option("--platform", "CHAOS_PLATFORM", "local", "where the system runs", choices=PLATFORMS),
     Option("--seed", "CHAOS_SEED", 1, "seed for random faults and choices", type=int),
     Option("--out", "CHAOS_OUT", "runs", "folder for run folders"),
-    Option("--system-mode", "CHAOS_SYSTEM_MODE", "robust", "system design under test",
-           choices=MODES),
-    Option("--mutation", "CHAOS_MUTATIONS", (), "remove one protection (testing only)",
-           choices=tuple(MUTATIONS), repeat=True),
+    Option(
+        "--system-mode", "CHAOS_SYSTEM_MODE", "robust", "system design under test", choices=MODES
+    ),
+    Option(
+        "--mutation",
+        "CHAOS_MUTATIONS",
+        (),
+        "remove one protection (testing only)",
+        choices=tuple(MUTATIONS),
+        repeat=True,
+    ),
     Option("--workers", "CHAOS_WORKERS", None, "worker count (overrides the scenario)", type=int),
 )
 
@@ -53,18 +60,29 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         raw = os.environ.get(opt.env)
         if opt.repeat:
             default = tuple(v for v in (raw or "").split(",") if v) or opt.default
-            parser.add_argument(opt.flag, action="append", default=None, choices=opt.choices,
-                                help=f"{opt.help} (env {opt.env}, comma-separated)")
+            parser.add_argument(
+                opt.flag,
+                action="append",
+                default=None,
+                choices=opt.choices,
+                help=f"{opt.help} (env {opt.env}, comma-separated)",
+            )
             parser.set_defaults(**{opt.flag[2:].replace("-", "_") + "_default": default})
             continue
         default = opt.type(raw) if raw is not None else opt.default
-        parser.add_argument(opt.flag, type=opt.type, default=default, choices=opt.choices,
-                            help=f"{opt.help} (env {opt.env}; default {default})")
+        parser.add_argument(
+            opt.flag,
+            type=opt.type,
+            default=default,
+            choices=opt.choices,
+            help=f"{opt.help} (env {opt.env}; default {default})",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="chaos", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="chaos", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log harness details")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run scenarios (default: every shipped scenario)")
@@ -108,14 +126,19 @@ def cmd_run(args) -> int:
     from chaos.runner import RunOptions, as_dict, run_scenario
 
     scenarios = [load_scenario(p) for p in resolve(args.scenarios)]  # all valid, or none runs
-    options = RunOptions(platform=args.platform, seed=args.seed, out=Path(args.out),
-                         system=system_options(args), workers=args.workers, argv=sys.argv)
+    options = RunOptions(
+        platform=args.platform,
+        seed=args.seed,
+        out=Path(args.out),
+        system=system_options(args),
+        workers=args.workers,
+        argv=sys.argv,
+    )
     options.out.mkdir(parents=True, exist_ok=True)
     preflight(args.platform, options.out)
     results = []
     for scenario in scenarios:
-        print(f"== {scenario.name}: {scenario.description.strip().splitlines()[0] if scenario.description else ''}",
-              flush=True)
+        print(f"== {scenario.name}: {scenario.summary}", flush=True)
         result = run_scenario(scenario, options, make_platform)
         data = as_dict(result)
         data["meta"] = json.loads((result.run_dir / "meta.json").read_text())
@@ -149,8 +172,7 @@ def _render_index(out: Path) -> None:
 def cmd_list(_args) -> int:
     for path in find_scenarios(SCENARIOS_DIR):
         scenario = load_scenario(path)
-        first = scenario.description.strip().splitlines()[0] if scenario.description else ""
-        print(f"{scenario.name:<22} {first}")
+        print(f"{scenario.name:<22} {scenario.summary}")
     return 0
 
 
@@ -195,15 +217,23 @@ def cmd_ui(args) -> int:
     return run_ui(args, system_options(args))
 
 
-COMMANDS = {"run": cmd_run, "list": cmd_list, "validate": cmd_validate, "status": cmd_status,
-            "report": cmd_report, "ui": cmd_ui}
+COMMANDS = {
+    "run": cmd_run,
+    "list": cmd_list,
+    "validate": cmd_validate,
+    "status": cmd_status,
+    "report": cmd_report,
+    "ui": cmd_ui,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         return COMMANDS[args.command](args)
     except ChaosError as exc:

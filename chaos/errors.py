@@ -10,7 +10,7 @@ class ScenarioError(ChaosError):
 
 
 class PlatformError(ChaosError):
-    """Raised when a platform cannot start, hurt or heal a service, or a fault did not take effect."""
+    """Raised when a platform cannot start, hurt or heal a service, or a fault had no effect."""
 
 
 class LoadError(ChaosError):

@@ -11,8 +11,8 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
 from chaos.errors import PlatformError
 from chaos.history import HistoryWriter
@@ -46,8 +46,14 @@ class FaultRecord:
 
 
 class Nemesis:
-    def __init__(self, platform: Platform, probe: Probe, faults: list[Fault], seed: int,
-                 log_to: HistoryWriter) -> None:
+    def __init__(
+        self,
+        platform: Platform,
+        probe: Probe,
+        faults: list[Fault],
+        seed: int,
+        log_to: HistoryWriter,
+    ) -> None:
         self.platform = platform
         self.probe = probe
         self.faults = faults
@@ -60,8 +66,7 @@ class Nemesis:
         self._thread: threading.Thread | None = None
 
     def start(self, t0: float) -> None:
-        self._thread = threading.Thread(target=self._play, args=(t0,), name="nemesis",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._play, args=(t0,), name="nemesis", daemon=True)
         self._thread.start()
 
     def wait(self, timeout: float | None = None) -> None:
@@ -87,15 +92,15 @@ class Nemesis:
         for index, fault in enumerate(self.faults):
             if self._stop.wait(max(0.0, t0 + fault.at - time.time())):
                 return
-            record = FaultRecord(index, fault.action, fault.target, scheduled=fault.at,
-                                 duration=fault.duration)
+            record = FaultRecord(
+                index, fault.action, fault.target, scheduled=fault.at, duration=fault.duration
+            )
             self.records.append(record)
             try:
                 self._inject(fault, record)
             except PlatformError as exc:
                 record.error = str(exc)
-                log.warning("Fault %d (%s %s) failed: %s", index, fault.action, fault.target,
-                            exc)
+                log.warning("Fault %d (%s %s) failed: %s", index, fault.action, fault.target, exc)
             except Exception as exc:  # noqa: BLE001 - a harness bug: record it, heal, go on
                 record.error = f"{type(exc).__name__}: {exc}"
                 log.exception("Fault %d crashed", index)
@@ -114,7 +119,7 @@ class Nemesis:
         record.service = ",".join(services)
         for service in services:
             if is_worker(service):
-                record.jobs_in_flight += self.probe.jobs_held_by(service)
+                record.jobs_in_flight += self.probe.jobs_held_by(self._worker_id(service))
         record.identity_before = ",".join(str(self.platform.identity(s)) for s in services)
         inject, heal = self._verbs(fault.action)
         self._heals[record.index] = lambda: self._heal(record, services, heal)
@@ -178,6 +183,11 @@ class Nemesis:
             raise PlatformError(f"partition faults are not supported on {self.platform.name}")
         return method
 
+    def _worker_id(self, service: str) -> str:
+        """The WORKER_ID a worker service runs with (a pod name on Kubernetes)."""
+        translate = getattr(self.platform, "worker_id", None)
+        return translate(service) if translate else service
+
     def _resolve(self, target: str) -> list[str]:
         workers = [s for s in self.platform.services() if is_worker(s)]
         if target == "workers":
@@ -186,11 +196,12 @@ class Nemesis:
             if not workers:
                 raise PlatformError(f"target {target!r}: no workers are running")
             busy = self.probe.busy_workers() if target == "busy-worker" else {}
-            candidates = [w for w in workers if busy.get(w)] or workers
+            candidates = [w for w in workers if busy.get(self._worker_id(w))] or workers
             return [self.rng.choice(sorted(candidates))]
         if target not in self.platform.services():
-            raise PlatformError(f"target {target!r} does not exist; have "
-                                f"{self.platform.services()}")
+            raise PlatformError(
+                f"target {target!r} does not exist; have {self.platform.services()}"
+            )
         return [target]
 
 

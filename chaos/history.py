@@ -13,9 +13,10 @@ each request and a ``complete`` line after it, so a request cut off mid-flight s
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 OK, FAIL, UNKNOWN = "ok", "fail", "unknown"
 

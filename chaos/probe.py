@@ -23,8 +23,9 @@ class Probe:
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple] | None:
         try:
-            conn = psycopg2.connect(self.database_url, connect_timeout=2,
-                                    options="-c statement_timeout=5000")
+            conn = psycopg2.connect(
+                self.database_url, connect_timeout=2, options="-c statement_timeout=5000"
+            )
         except psycopg2.Error:
             return None
         try:
@@ -49,8 +50,9 @@ class Probe:
 
     def queue_depth(self) -> int | None:
         try:
-            client = redis.Redis.from_url(self.redis_url, socket_timeout=1,
-                                          socket_connect_timeout=1)
+            client = redis.Redis.from_url(
+                self.redis_url, socket_timeout=1, socket_connect_timeout=1
+            )
             kind = client.type(QUEUE_KEY)
             if kind in (b"list", "list"):
                 return int(client.llen(QUEUE_KEY))
@@ -92,8 +94,19 @@ class Probe:
         return None
 
 
-JOB_FIELDS = ("id", "status", "image_url", "attempts", "completions", "result_sha256",
-              "result_size", "last_error", "created_at", "started_at", "finished_at")
+JOB_FIELDS = (
+    "id",
+    "status",
+    "image_url",
+    "attempts",
+    "completions",
+    "result_sha256",
+    "result_size",
+    "last_error",
+    "created_at",
+    "started_at",
+    "finished_at",
+)
 
 
 def read_final_state(database_url: str, noop: bool = False):
@@ -109,13 +122,21 @@ def read_final_state(database_url: str, noop: bool = False):
         with conn.cursor() as cur:
             cur.execute(f"SELECT {', '.join(JOB_FIELDS)} FROM jobs ORDER BY id")
             jobs = [dict(zip(JOB_FIELDS, row)) for row in cur.fetchall()]
-            cur.execute("SELECT job_id, extract(epoch FROM at), kind, attempt, worker, detail "
-                        "FROM job_events ORDER BY id")
+            cur.execute(
+                "SELECT job_id, extract(epoch FROM at), kind, attempt, worker, detail "
+                "FROM job_events ORDER BY id"
+            )
             events: dict[int, list[dict[str, Any]]] = {}
             for job_id, at, kind, attempt, worker, detail in cur.fetchall():
                 events.setdefault(job_id, []).append(
-                    {"at": float(at), "kind": kind, "attempt": attempt, "worker": worker,
-                     "detail": detail})
+                    {
+                        "at": float(at),
+                        "kind": kind,
+                        "attempt": attempt,
+                        "worker": worker,
+                        "detail": detail,
+                    }
+                )
     except psycopg2.Error as exc:
         raise CheckError(f"cannot read the final state from Postgres: {exc}") from None
     finally:

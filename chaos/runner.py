@@ -16,9 +16,9 @@ import shlex
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import requests
 
@@ -85,8 +85,9 @@ class Sampler:
             self.stop_event.wait(self.interval)
 
 
-def run_scenario(scenario: Scenario, options: RunOptions,
-                 make_platform: Callable[[str, Path], Platform]) -> RunResult:
+def run_scenario(
+    scenario: Scenario, options: RunOptions, make_platform: Callable[[str, Path], Platform]
+) -> RunResult:
     run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{scenario.name}-{uuid.uuid4().hex[:4]}"
     run_dir = options.out / run_id
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -94,21 +95,21 @@ def run_scenario(scenario: Scenario, options: RunOptions,
     system = options.system
     if scenario.system:
         system = SystemOptions(system.mode, system.mutations, {**scenario.system, **system.env})
-    meta = _meta(scenario, options, system, run_id, faults)
+    meta = run_meta(scenario, options, system, run_id, faults)
     (run_dir / "meta.json").write_text(json.dumps(meta, indent=2, default=str))
     result = RunResult(scenario.name, run_dir, HARNESS_ERROR)
     platform = make_platform(options.platform, run_dir)
     problems = can_run(platform, faults)
     if problems:
         result.error = "; ".join(problems)
-        return _finish(result, meta, scenario)
+        return finish_run(result, meta, scenario)
     started = time.time()
     sampler: Sampler | None = None
     try:
         endpoints = platform.start(options.workers or scenario.workers, system)
         result.timings["start"] = time.time() - started
         probe = Probe(endpoints.database_url, endpoints.redis_url, system.mode)
-        _steady_state(endpoints, run_dir / "history.jsonl", run_id)
+        steady_state(endpoints, run_dir / "history.jsonl", run_id)
         sampler = Sampler(probe, run_dir / "timeline.jsonl")
         sampler.start()
         load_started = time.time()
@@ -117,8 +118,12 @@ def run_scenario(scenario: Scenario, options: RunOptions,
         drained = probe.wait_drained(scenario.expect.drain_within)
         result.timings["drain"] = drained if drained is not None else -1
         state = read_final_state(endpoints.database_url, noop=_noop(system))
-        result.verdict = checker.check(load_submissions(run_dir / "history.jsonl"), state,
-                                       load_faults(run_dir / "faults.jsonl"), scenario.expect)
+        result.verdict = checker.check(
+            load_submissions(run_dir / "history.jsonl"),
+            state,
+            load_faults(run_dir / "faults.jsonl"),
+            scenario.expect,
+        )
         result.exit_code = result.verdict.exit_code
     except ChaosError as exc:
         result.error = str(exc)
@@ -129,18 +134,28 @@ def run_scenario(scenario: Scenario, options: RunOptions,
     finally:
         if sampler:
             sampler.stop()
-        _teardown(platform, run_dir)
+        teardown(platform, run_dir)
         result.timings["total"] = time.time() - started
-        _finish(result, meta, scenario)
+        finish_run(result, meta, scenario)
     return result
 
 
-def _load_and_faults(scenario, options, platform, probe, endpoints: Endpoints, run_dir: Path,
-                     run_id: str, faults) -> None:
-    plan = LoadPlan(scenario.load, endpoints.api_url, endpoints.fixtures_url_internal,
-                    run_dir / "history.jsonl", run_dir, run_id, options.seed)
+def _load_and_faults(
+    scenario, options, platform, probe, endpoints: Endpoints, run_dir: Path, run_id: str, faults
+) -> None:
+    plan = LoadPlan(
+        scenario.load,
+        endpoints.api_url,
+        endpoints.fixtures_url_internal,
+        run_dir / "history.jsonl",
+        run_dir,
+        run_id,
+        options.seed,
+    )
     locust = LocustProcess(plan)
-    nemesis = Nemesis(platform, probe, faults, options.seed, HistoryWriter(run_dir / "faults.jsonl"))
+    nemesis = Nemesis(
+        platform, probe, faults, options.seed, HistoryWriter(run_dir / "faults.jsonl")
+    )
     try:
         locust.start()
         nemesis.start(time.time())
@@ -153,7 +168,7 @@ def _load_and_faults(scenario, options, platform, probe, endpoints: Endpoints, r
         locust.stop()
 
 
-def _steady_state(endpoints: Endpoints, history: Path, run_id: str) -> None:
+def steady_state(endpoints: Endpoints, history: Path, run_id: str) -> None:
     """One job through the whole system before any fault: else the run tests nothing."""
     key = f"{run_id}-steady"
     image = "images/small.jpg"
@@ -162,29 +177,45 @@ def _steady_state(endpoints: Endpoints, history: Path, run_id: str) -> None:
     t0 = time.time()
     writer.write({"type": "invoke", "op": f"{key}#1", "key": key, "image": image, "t": t0})
     try:
-        response = requests.post(f"{endpoints.api_url}/submit", json={"image_url": url},
-                                 headers={"Idempotency-Key": key}, timeout=10)
+        response = requests.post(
+            f"{endpoints.api_url}/submit",
+            json={"image_url": url},
+            headers={"Idempotency-Key": key},
+            timeout=10,
+        )
     except requests.RequestException as exc:
         raise PlatformError(f"steady state: the API did not answer: {exc}") from None
     ok = response.status_code == 202
     job_id = response.json().get("job_id") if ok else None
-    writer.write({"type": "complete", "op": f"{key}#1", "key": key, "t": time.time(),
-                  "outcome": "ok" if ok else "fail", "status": response.status_code,
-                  "job_id": job_id, "error": None if ok else response.text[:200]})
+    writer.write(
+        {
+            "type": "complete",
+            "op": f"{key}#1",
+            "key": key,
+            "t": time.time(),
+            "outcome": "ok" if ok else "fail",
+            "status": response.status_code,
+            "job_id": job_id,
+            "error": None if ok else response.text[:200],
+        }
+    )
     if not ok:
-        raise PlatformError(f"steady state: submit answered {response.status_code}: "
-                            f"{response.text[:200]}")
+        raise PlatformError(
+            f"steady state: submit answered {response.status_code}: {response.text[:200]}"
+        )
     deadline = time.monotonic() + STEADY_STATE_TIMEOUT
     while time.monotonic() < deadline:
         job = requests.get(f"{endpoints.api_url}/jobs/{job_id}", timeout=5).json()
         if job.get("status") == "DONE":
             return
         time.sleep(0.1)
-    raise PlatformError(f"steady state: job {job_id} not DONE within {STEADY_STATE_TIMEOUT:g} s "
-                        f"(status {job.get('status')}): the system is not healthy before faults")
+    raise PlatformError(
+        f"steady state: job {job_id} not DONE within {STEADY_STATE_TIMEOUT:g} s "
+        f"(status {job.get('status')}): the system is not healthy before faults"
+    )
 
 
-def _teardown(platform: Platform, run_dir: Path) -> None:
+def teardown(platform: Platform, run_dir: Path) -> None:
     try:
         platform.collect_logs(run_dir / "logs")
     except Exception as exc:  # noqa: BLE001 - logs are best effort; stopping is not
@@ -192,7 +223,7 @@ def _teardown(platform: Platform, run_dir: Path) -> None:
     platform.stop()
 
 
-def _finish(result: RunResult, meta: dict, scenario: Scenario) -> RunResult:
+def finish_run(result: RunResult, meta: dict, scenario: Scenario) -> RunResult:
     meta["finished"] = time.time()
     meta["timings"] = result.timings
     meta["exit_code"] = result.exit_code
@@ -206,10 +237,20 @@ def _noop(system: SystemOptions) -> bool:
     return system.env.get("NOOP_JOBS", "").lower() in ("1", "true", "yes")
 
 
-def _meta(scenario: Scenario, options: RunOptions, system: SystemOptions, run_id: str,
-          faults) -> dict:
-    replay = ["python", "-m", "chaos", "run", scenario.path or scenario.name, "--platform",
-              options.platform, "--seed", str(options.seed)]
+def run_meta(
+    scenario: Scenario, options: RunOptions, system: SystemOptions, run_id: str, faults
+) -> dict:
+    replay = [
+        "python",
+        "-m",
+        "chaos",
+        "run",
+        scenario.path or scenario.name,
+        "--platform",
+        options.platform,
+        "--seed",
+        str(options.seed),
+    ]
     if system.mode != "robust":
         replay += ["--system-mode", system.mode]
     for mutation in system.mutations:
@@ -240,8 +281,15 @@ def _versions() -> dict[str, str]:
     from importlib import metadata
 
     found = {"python": host.python_version()}
-    for package in ("image-jobs-chaos", "fastapi", "redis", "psycopg2-binary", "pillow",
-                    "locust", "requests"):
+    for package in (
+        "image-jobs-chaos",
+        "fastapi",
+        "redis",
+        "psycopg2-binary",
+        "pillow",
+        "locust",
+        "requests",
+    ):
         try:
             found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
@@ -250,9 +298,14 @@ def _versions() -> dict[str, str]:
 
 
 def as_dict(result: RunResult) -> dict:
-    data = {"scenario": result.scenario, "run_dir": str(result.run_dir),
-            "exit_code": result.exit_code, "result": result.result, "error": result.error,
-            "timings": result.timings}
+    data = {
+        "scenario": result.scenario,
+        "run_dir": str(result.run_dir),
+        "exit_code": result.exit_code,
+        "result": result.result,
+        "error": result.error,
+        "timings": result.timings,
+    }
     if result.verdict:
         data["verdict"] = asdict(result.verdict)
     return data

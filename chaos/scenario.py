@@ -64,8 +64,9 @@ class Fault(Strict):
     def known_target(cls, target: str) -> str:
         if target in TARGETS or (target.startswith("worker-") and target[7:].isdigit()):
             return target
-        raise ValueError(f"{target!r} is not a target; use one of {', '.join(TARGETS)} or "
-                         "worker-<n>")
+        raise ValueError(
+            f"{target!r} is not a target; use one of {', '.join(TARGETS)} or worker-<n>"
+        )
 
     @model_validator(mode="after")
     def scale_needs_count(self) -> Fault:
@@ -107,9 +108,14 @@ class RandomFaults(Strict):
         rng = random.Random(seed)
         at, faults = self.start, []
         for _ in range(self.faults):
-            faults.append(Fault(at=round(at, 2), action=rng.choice(self.actions),
-                                target=rng.choice(self.targets),
-                                duration=round(rng.uniform(*self.duration), 2)))
+            faults.append(
+                Fault(
+                    at=round(at, 2),
+                    action=rng.choice(self.actions),
+                    target=rng.choice(self.targets),
+                    duration=round(rng.uniform(*self.duration), 2),
+                )
+            )
             at += rng.uniform(*self.between)
         return faults
 
@@ -152,6 +158,11 @@ class Scenario(Strict):
                 raise ValueError(f"{variable!r} is not a system setting")
         return env
 
+    @property
+    def summary(self) -> str:
+        """The first line of the description."""
+        return self.description.strip().splitlines()[0] if self.description.strip() else ""
+
     def fault_schedule(self, seed: int) -> list[Fault]:
         """The fixed faults plus the seeded random ones, in time order."""
         faults = list(self.faults)
@@ -185,8 +196,11 @@ def _describe(error: dict) -> str:
         place += f"[{part}]" if isinstance(part, int) else (f".{part}" if place else str(part))
     message = error["msg"].removeprefix("Value error, ")
     value = error.get("input")
-    shown = "" if isinstance(value, dict) or "got" in message or "is not" in message else (
-        f" (got {value!r})")
+    shown = (
+        ""
+        if isinstance(value, dict) or "got" in message or "is not" in message
+        else (f" (got {value!r})")
+    )
     return f"{place or 'scenario'}: {message}{shown}"
 
 

@@ -82,8 +82,12 @@ class Submitter(HttpUser):
         record(type="invoke", op=op, key=key, image=image, t=started)
         outcome, status, job_id, error = "unknown", None, None, None
         with self.client.post(
-            "/submit", json={"image_url": url}, headers={"Idempotency-Key": key},
-            timeout=TIMEOUT, catch_response=True, name="/submit",
+            "/submit",
+            json={"image_url": url},
+            headers={"Idempotency-Key": key},
+            timeout=TIMEOUT,
+            catch_response=True,
+            name="/submit",
         ) as response:
             status = response.status_code or None
             if status == 202:
@@ -100,8 +104,17 @@ class Submitter(HttpUser):
             else:
                 error = str(response.error or response.text[:200] or "no answer")[:300]
                 response.failure(f"unknown outcome: {error}")
-        record(type="complete", op=op, key=key, t=time.time(), outcome=outcome, status=status,
-               job_id=job_id, error=error, latency=time.time() - started)
+        record(
+            type="complete",
+            op=op,
+            key=key,
+            t=time.time(),
+            outcome=outcome,
+            status=status,
+            job_id=job_id,
+            error=error,
+            latency=time.time() - started,
+        )
         return outcome
 
     def _finish(self) -> None:

@@ -36,38 +36,74 @@ class LocustProcess:
 
     def command(self) -> list[str]:
         load, out = self.plan.load, self.plan.out_dir
-        argv = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--host",
-                self.plan.api_url, "--csv", str(out / "locust"), "--html",
-                str(out / "locust.html"), "--stop-timeout", str(int(load.timeout * 3) + 5),
-                "--loglevel", "WARNING"]
+        argv = [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(LOCUSTFILE),
+            "--host",
+            self.plan.api_url,
+            "--csv",
+            str(out / "locust"),
+            "--html",
+            str(out / "locust.html"),
+            "--stop-timeout",
+            str(int(load.timeout * 3) + 5),
+            "--loglevel",
+            "WARNING",
+        ]
         if self.web_ui:
-            return argv + ["--web-host", "127.0.0.1", "--web-port", str(self.web_port),
-                           "-u", str(load.users), "-r", str(load.spawn_rate)]
-        return argv + ["--headless", "--only-summary", "-u", str(load.users), "-r",
-                       str(load.spawn_rate), "-t", f"{int(load.duration)}s"]
+            return argv + [
+                "--web-host",
+                "127.0.0.1",
+                "--web-port",
+                str(self.web_port),
+                "-u",
+                str(load.users),
+                "-r",
+                str(load.spawn_rate),
+            ]
+        return argv + [
+            "--headless",
+            "--only-summary",
+            "-u",
+            str(load.users),
+            "-r",
+            str(load.spawn_rate),
+            "-t",
+            f"{int(load.duration)}s",
+        ]
 
     def environment(self) -> dict[str, str]:
         load = self.plan.load
         env = dict(os.environ)
-        env.update({
-            "CHAOS_HISTORY": str(self.plan.history),
-            "CHAOS_RUN_ID": self.plan.run_id,
-            "CHAOS_FIXTURES": self.plan.fixtures_url,
-            "CHAOS_IMAGES": ",".join(load.images),
-            "CHAOS_MAX_JOBS": str(load.jobs or 0),
-            "CHAOS_RATE": str(load.rate or 0),
-            "CHAOS_TIMEOUT": str(load.timeout),
-            "CHAOS_RETRIES": str(load.retries),
-            "CHAOS_SEED": str(self.plan.seed),
-        })
+        env.update(
+            {
+                "CHAOS_HISTORY": str(self.plan.history),
+                "CHAOS_RUN_ID": self.plan.run_id,
+                "CHAOS_FIXTURES": self.plan.fixtures_url,
+                "CHAOS_IMAGES": ",".join(load.images),
+                "CHAOS_MAX_JOBS": str(load.jobs or 0),
+                "CHAOS_RATE": str(load.rate or 0),
+                "CHAOS_TIMEOUT": str(load.timeout),
+                "CHAOS_RETRIES": str(load.retries),
+                "CHAOS_SEED": str(self.plan.seed),
+            }
+        )
         return env
 
     def start(self) -> None:
         self.plan.out_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.plan.out_dir / "locust.log", "ab")  # noqa: SIM115 - handed to the child
         try:
-            self.popen = subprocess.Popen(self.command(), env=self.environment(), stdout=log,
-                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self.popen = subprocess.Popen(
+                self.command(),
+                env=self.environment(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
         except OSError as exc:
             raise LoadError(f"cannot start locust: {exc}") from None
         finally:

@@ -53,8 +53,9 @@ class LocalPlatform:
         self.procs["fixtures"] = self._python(
             "fixtures", ["-m", "chaos.fixtures.server", "--port", str(self.fixtures_port)]
         )
-        self.procs["api"] = self._python("api", ["-m", "system", "api", "--port",
-                                                 str(self.api_port)])
+        self.procs["api"] = self._python(
+            "api", ["-m", "system", "api", "--port", str(self.api_port)]
+        )
         for name in ("fixtures", "api"):
             self.procs[name].start()
         self._wait_http(f"{self.endpoints().fixtures_url}/healthz", "fixtures")
@@ -132,8 +133,10 @@ class LocalPlatform:
     def scale_workers(self, count: int) -> None:
         if count < 0:
             raise PlatformError(f"cannot scale to {count} workers")
-        current = sorted((n for n in self.procs if is_worker(n) and self.procs[n].alive()),
-                         key=lambda n: int(n.split("-")[1]))
+        current = sorted(
+            (n for n in self.procs if is_worker(n) and self.procs[n].alive()),
+            key=lambda n: int(n.split("-")[1]),
+        )
         for _ in range(count - len(current)):
             name = worker_name(self.next_worker)
             self.next_worker += 1
@@ -168,17 +171,23 @@ class LocalPlatform:
             ) from None
 
     def _port(self, service: str) -> int | None:
-        return {"redis": self.redis.port, "postgres": self.postgres.port, "api": self.api_port,
-                "fixtures": self.fixtures_port}.get(service)
+        return {
+            "redis": self.redis.port,
+            "postgres": self.postgres.port,
+            "api": self.api_port,
+            "fixtures": self.fixtures_port,
+        }.get(service)
 
     def _python(self, name: str, args: list[str], worker: str | None = None) -> Process:
         env = dict(os.environ)
-        env.update({
-            "DATABASE_URL": self.postgres.url,
-            "REDIS_URL": self.redis.url,
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "PYTHONUNBUFFERED": "1",
-        })
+        env.update(
+            {
+                "DATABASE_URL": self.postgres.url,
+                "REDIS_URL": self.redis.url,
+                "ALLOWED_HOSTS": "127.0.0.1,localhost",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         env.update(self.options.environment())
         if worker:
             env["WORKER_ID"] = worker

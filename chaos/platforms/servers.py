@@ -74,8 +74,19 @@ class RedisServer:
         self.port = port or free_port()
         self.process = Process(
             "redis",
-            [find_redis_server(), "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", str(root)],
+            [
+                find_redis_server(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(root),
+            ],
             root / "redis.log",
         )
 
@@ -111,10 +122,25 @@ class PostgresServer:
         self.user = unprivileged_user()
         self.process = Process(
             "postgres",
-            [str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port),
-             "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={root}",
-             "-c", "fsync=off", "-c", "full_page_writes=off", "-c", "max_connections=200",
-             "-c", "shared_buffers=64MB"],
+            [
+                str(self.bin / "postgres"),
+                "-D",
+                str(self.data),
+                "-p",
+                str(self.port),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                f"unix_socket_directories={root}",
+                "-c",
+                "fsync=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=200",
+                "-c",
+                "shared_buffers=64MB",
+            ],
             root / "postgres.log",
             user=self.user,
             env=self._env(),
@@ -137,9 +163,21 @@ class PostgresServer:
             make_traversable(self.root)
             chown_tree(self.root, self.user)
         result = subprocess.run(
-            [str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres",
-             "--auth=trust", "-E", "UTF8", "--no-sync", "--locale=C"],
-            capture_output=True, text=True, env=self._env(),
+            [
+                str(self.bin / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "--locale=C",
+            ],
+            capture_output=True,
+            text=True,
+            env=self._env(),
             user=self.user.pw_uid if self.user else None,
             group=self.user.pw_gid if self.user else None,
         )
@@ -159,15 +197,21 @@ class PostgresServer:
         if not self.process.alive():
             raise PlatformError(f"postgres exited; see {self.process.log_path}")
         try:
-            psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres",
-                             dbname="postgres", connect_timeout=1).close()
+            psycopg2.connect(
+                host="127.0.0.1",
+                port=self.port,
+                user="postgres",
+                dbname="postgres",
+                connect_timeout=1,
+            ).close()
             return True
         except psycopg2.OperationalError:
             return False
 
     def _create_database(self) -> None:
-        conn = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres",
-                                dbname="postgres")
+        conn = psycopg2.connect(
+            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres"
+        )
         try:
             conn.autocommit = True
             with conn.cursor() as cur:

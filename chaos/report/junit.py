@@ -14,8 +14,13 @@ def write_junit(path: Path, results: list[dict]) -> None:
         cases = 0
         failures = errors = 0
         if data.get("error") or not verdict:
-            case = ET.SubElement(suite, "testcase", classname=f"chaos.{data['scenario']}",
-                                 name="harness", time=_t(data))
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=f"chaos.{data['scenario']}",
+                name="harness",
+                time=_t(data),
+            )
             ET.SubElement(case, "error", message=str(data.get("error") or "no verdict"))
             cases, errors = 1, 1
         else:
@@ -24,24 +29,31 @@ def write_junit(path: Path, results: list[dict]) -> None:
                 by_kind.setdefault(v["kind"], []).append(v)
             for expectation in verdict["expectations"]:
                 cases += 1
-                case = ET.SubElement(suite, "testcase", classname=f"chaos.{data['scenario']}",
-                                     name=expectation["name"], time="0")
+                case = ET.SubElement(
+                    suite,
+                    "testcase",
+                    classname=f"chaos.{data['scenario']}",
+                    name=expectation["name"],
+                    time="0",
+                )
                 if expectation["ok"]:
                     continue
                 failures += 1
                 kind = expectation["name"].removeprefix("max_")
                 offenders = by_kind.get(kind, [])
                 job_ids = sorted({j for v in offenders for j in v["job_ids"]})
-                message = (f"{expectation['name']}: {expectation['actual']} "
-                           f"(limit {expectation['limit']})")
+                message = (
+                    f"{expectation['name']}: {expectation['actual']} (limit {expectation['limit']})"
+                )
                 if job_ids:
                     message += f"; jobs {', '.join(map(str, job_ids[:50]))}"
                 failure = ET.SubElement(case, "failure", message=message)
                 failure.text = "\n".join(v["message"] for v in offenders[:100])
             if verdict["result"] == "unknown":
                 cases += 1
-                case = ET.SubElement(suite, "testcase", classname=f"chaos.{data['scenario']}",
-                                     name="verdict")
+                case = ET.SubElement(
+                    suite, "testcase", classname=f"chaos.{data['scenario']}", name="verdict"
+                )
                 ET.SubElement(case, "skipped", message="; ".join(verdict["notes"]))
         suite.set("tests", str(cases))
         suite.set("failures", str(failures))

@@ -60,8 +60,12 @@ class Stack:
         return process
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> Process:
-        process = Process(name, [sys.executable, *args], self.folder / f"{name}.log",
-                          env=settings_env(self.settings, **env))
+        process = Process(
+            name,
+            [sys.executable, *args],
+            self.folder / f"{name}.log",
+            env=settings_env(self.settings, **env),
+        )
         process.start()
         self.processes.append(process)
         return process
@@ -69,8 +73,9 @@ class Stack:
     def submit(self, image: str = "images/small.jpg", key: str | None = None, **kwargs):
         headers = {"Idempotency-Key": key} if key else {}
         url = image if "://" in image else f"{self.fixtures}/{image}"
-        return requests.post(f"{self.api_url}/submit", json={"image_url": url},
-                             headers=headers, timeout=10, **kwargs)
+        return requests.post(
+            f"{self.api_url}/submit", json={"image_url": url}, headers=headers, timeout=10, **kwargs
+        )
 
     def job(self, job_id: int) -> dict:
         conn = psycopg2.connect(self.settings.database_url)
@@ -85,8 +90,7 @@ class Stack:
         conn = psycopg2.connect(self.settings.database_url)
         try:
             with conn.cursor() as cur:
-                cur.execute("SELECT kind FROM job_events WHERE job_id = %s ORDER BY id",
-                            (job_id,))
+                cur.execute("SELECT kind FROM job_events WHERE job_id = %s ORDER BY id", (job_id,))
                 return [row[0] for row in cur.fetchall()]
         finally:
             conn.close()
@@ -100,13 +104,15 @@ class Stack:
                 return jobs
             if time.monotonic() > deadline:
                 waiting = {j["id"]: j["status"] for j in jobs if j["status"] not in states}
-                pytest.fail(f"jobs not in {states} after {timeout} s: {waiting}\n"
-                            + self.logs())
+                pytest.fail(f"jobs not in {states} after {timeout} s: {waiting}\n" + self.logs())
             time.sleep(0.05)
 
     def logs(self) -> str:
-        return "\n".join(f"--- {p.name}\n{p.log_path.read_text()[-3000:]}"
-                         for p in self.processes if p.log_path.exists())
+        return "\n".join(
+            f"--- {p.name}\n{p.log_path.read_text()[-3000:]}"
+            for p in self.processes
+            if p.log_path.exists()
+        )
 
     def stop(self) -> None:
         for process in self.processes:

@@ -66,8 +66,7 @@ def test_redis_down_does_not_fail_a_submission(settings, db):
 @pytest.mark.parametrize(
     ("request_kwargs", "status", "reason"),
     [
-        ({"content": b"not json", "headers": {"Content-Type": "application/json"}}, 422,
-         "JSON"),
+        ({"content": b"not json", "headers": {"Content-Type": "application/json"}}, 422, "JSON"),
         ({"json": {}}, 422, "image_url"),
         ({"json": {"image_url": 42}}, 422, "image_url"),
         ({"json": {"image_url": ""}}, 422, "empty"),
@@ -75,14 +74,22 @@ def test_redis_down_does_not_fail_a_submission(settings, db):
         ({"json": {"image_url": "http:///nohost.jpg"}}, 422, "no host"),
         ({"json": {"image_url": "http://example.com:99999/a.jpg"}}, 422, "malformed"),
         ({"json": {"image_url": "http://example.com/" + "a" * 3000}}, 422, "limit"),
-        ({"json": {"image_url": "http://x.com/a.jpg"}, "headers": {"Idempotency-Key": "k" * 201}},
-         400, "limit"),
-        ({"json": {"image_url": "http://x.com/a.jpg"}, "headers": {"Idempotency-Key": "a b"}},
-         400, "printable"),
+        (
+            {
+                "json": {"image_url": "http://x.com/a.jpg"},
+                "headers": {"Idempotency-Key": "k" * 201},
+            },
+            400,
+            "limit",
+        ),
+        (
+            {"json": {"image_url": "http://x.com/a.jpg"}, "headers": {"Idempotency-Key": "a b"}},
+            400,
+            "printable",
+        ),
     ],
 )
-def test_malformed_submissions_get_a_4xx_with_a_reason(client, db, request_kwargs, status,
-                                                        reason):
+def test_malformed_submissions_get_a_4xx_with_a_reason(client, db, request_kwargs, status, reason):
     response = client.post("/submit", **request_kwargs)
     assert response.status_code == status
     assert reason in response.json()["detail"]
@@ -90,9 +97,15 @@ def test_malformed_submissions_get_a_4xx_with_a_reason(client, db, request_kwarg
 
 @pytest.mark.parametrize(
     ("path", "status"),
-    [("/jobs/abc", 422), ("/jobs/0", 422), ("/jobs/99999999999999999999", 422),
-     ("/jobs/12345", 404), ("/jobs?status=BOGUS", 422), ("/jobs?limit=0", 422),
-     ("/jobs/12345/result", 404)],
+    [
+        ("/jobs/abc", 422),
+        ("/jobs/0", 422),
+        ("/jobs/99999999999999999999", 422),
+        ("/jobs/12345", 404),
+        ("/jobs?status=BOGUS", 422),
+        ("/jobs?limit=0", 422),
+        ("/jobs/12345/result", 404),
+    ],
 )
 def test_bad_reads_get_a_4xx_with_a_reason(client, db, path, status):
     response = client.get(path)
@@ -115,7 +128,8 @@ def test_metrics_and_openapi_describe_the_service(client, db):
     assert "image_jobs_processing_seconds_bucket" in text
     spec = client.get("/openapi.json").json()
     assert {"/submit", "/jobs/{job_id}", "/jobs", "/healthz", "/readyz", "/metrics"} <= set(
-        spec["paths"])
+        spec["paths"]
+    )
     assert {"202", "400", "409", "422", "503"} <= set(spec["paths"]["/submit"]["post"]["responses"])
 
 

@@ -29,8 +29,16 @@ def test_transient_errors_retry_with_backoff_then_dead_letter(stack):
     assert job["status"] == "FAILED"
     assert job["attempts"] == 3
     assert "HTTP 503" in job["last_error"]
-    assert stack.events(job_id) == ["claimed", "retry", "requeued", "claimed", "retry",
-                                    "requeued", "claimed", "failed"]
+    assert stack.events(job_id) == [
+        "claimed",
+        "retry",
+        "requeued",
+        "claimed",
+        "retry",
+        "requeued",
+        "claimed",
+        "failed",
+    ]
 
 
 def test_a_flaky_server_succeeds_on_a_later_attempt(stack):
