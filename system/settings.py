@@ -54,8 +54,8 @@ class Settings:
     max_attempts: int = 5
     backoff_base_seconds: float = 0.5
     backoff_cap_seconds: float = 30.0
-    reconcile_interval_seconds: float = 1.0
-    pending_grace_seconds: float = 2.0
+    reconcile_interval_seconds: float = 0.5
+    pending_grace_seconds: float = 1.0
     orphan_grace_seconds: float = 15.0
     drain_seconds: float = 20.0
     connect_timeout_seconds: float = 3.0

@@ -8,8 +8,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from chaos.errors import PlatformError
 from chaos.platforms import images
@@ -120,3 +123,13 @@ def workloads(docs: list[dict[str, Any]]) -> list[tuple[str, str]]:
         for doc in docs
         if doc["kind"] in ("Deployment", "StatefulSet")
     ]
+
+
+def kind_kubernetes_version(config: Path = KIND_CONFIG) -> str:
+    """The Kubernetes version of the node image kind-config.yaml pins, e.g. '1.31.12'."""
+    nodes = yaml.safe_load(config.read_text())["nodes"]
+    found = {re.search(r":v(\d+\.\d+\.\d+)", node.get("image", "")) for node in nodes}
+    versions = sorted({match.group(1) for match in found if match})
+    if len(versions) != 1 or None in found:
+        raise PlatformError(f"{config}: every node must pin one kindest/node version: {versions}")
+    return versions[0]

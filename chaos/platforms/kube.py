@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,10 +56,15 @@ def kubeconfig_contexts() -> list[str]:
     """Context names in the kubeconfig (``KUBECONFIG`` or ~/.kube/config); PlatformError if none."""
     config = import_client()[1]
     try:
-        contexts, _ = config.list_kube_config_contexts()
+        contexts, _ = config.list_kube_config_contexts(config_file=kubeconfig_path())
     except (config.ConfigException, OSError) as exc:
         raise PlatformError(f"no usable kubeconfig (KUBECONFIG or ~/.kube/config): {exc}") from None
     return [context["name"] for context in contexts or []]
+
+
+def kubeconfig_path() -> str:
+    """KUBECONFIG as it is now (the client reads it once, at import), else ~/.kube/config."""
+    return os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
 
 
 class KubeApi:
@@ -66,12 +72,11 @@ class KubeApi:
 
     def __init__(self, namespace: str, context: str | None = None) -> None:
         client, config = import_client()
-        try:
-            config.load_kube_config(context=context)
+        try:  # a client of its own: the process-wide default configuration stays untouched
+            self._client = config.new_client_from_config(kubeconfig_path(), context=context)
         except (config.ConfigException, OSError) as exc:
             raise PlatformError(f"cannot load kubeconfig context {context!r}: {exc}") from None
         self.namespace = namespace
-        self._client = client.ApiClient()
         self._core = client.CoreV1Api(self._client)
         self._apps = client.AppsV1Api(self._client)
 
@@ -97,7 +102,8 @@ class KubeApi:
         )
 
     def scale(self, deployment: str, replicas: int) -> None:
-        body = {"spec": {"replicas": replicas}}
+        # A JSON patch (a list): every client version sends a list as application/json-patch+json.
+        body = [{"op": "replace", "path": "/spec/replicas", "value": replicas}]
         self._call(self._apps.patch_namespaced_deployment_scale, deployment, self.namespace, body)
 
     def rollout(self, kind: str, name: str) -> Rollout:
@@ -120,7 +126,7 @@ class KubeApi:
         """Server-side apply every object, in order (the namespace first)."""
         from kubernetes.dynamic import DynamicClient
 
-        dynamic = DynamicClient(self._client)
+        dynamic = self._call(DynamicClient, self._client)  # reads the API's discovery documents
         for doc in docs:
             resource = dynamic.resources.get(api_version=doc["apiVersion"], kind=doc["kind"])
             namespace = doc["metadata"].get("namespace") if resource.namespaced else None
