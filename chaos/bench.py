@@ -76,9 +76,12 @@ def end_to_end(run_dir: Path, jobs: int, noop: bool, clients: int = 8) -> dict:
         def submit(n: int) -> None:
             if not hasattr(session, "s"):
                 session.s = requests.Session()
-            response = session.s.post(f"{endpoints.api_url}/submit",
-                                      json={"image_url": f"{image_url}?sub=b{n}"},
-                                      headers={"Idempotency-Key": f"b{n}"}, timeout=30)
+            response = session.s.post(
+                f"{endpoints.api_url}/submit",
+                json={"image_url": f"{image_url}?sub=b{n}"},
+                headers={"Idempotency-Key": f"b{n}"},
+                timeout=30,
+            )
             response.raise_for_status()
 
         started = time.perf_counter()
@@ -99,16 +102,27 @@ def submit_latency(run_dir: Path, seconds: int = 10, users: int = 16) -> dict:
     try:
         endpoints = platform.start(2, SystemOptions(env={"NOOP_JOBS": "1"}))
         load = Load(users=users, spawn_rate=users, duration=seconds, images=(IMAGE,))
-        plan = LoadPlan(load, endpoints.api_url, endpoints.fixtures_url_internal,
-                        run_dir / "history.jsonl", run_dir, "bench", 1)
+        plan = LoadPlan(
+            load,
+            endpoints.api_url,
+            endpoints.fixtures_url_internal,
+            run_dir / "history.jsonl",
+            run_dir,
+            "bench",
+            1,
+        )
         locust = LocustProcess(plan)
         locust.start()
         locust.wait(timeout=seconds + 60)
         with open(run_dir / "locust_stats.csv") as handle:
             row = next(r for r in csv.DictReader(handle) if r["Name"] == "/submit")
-        return {"requests_per_s": float(row["Requests/s"]), "p50_ms": float(row["50%"]),
-                "p95_ms": float(row["95%"]), "p99_ms": float(row["99%"]),
-                "max_ms": float(row["Max Response Time"])}
+        return {
+            "requests_per_s": float(row["Requests/s"]),
+            "p50_ms": float(row["50%"]),
+            "p95_ms": float(row["95%"]),
+            "p99_ms": float(row["99%"]),
+            "max_ms": float(row["Max Response Time"]),
+        }
     finally:
         platform.stop()
 
@@ -122,14 +136,20 @@ def recoveries(run_dir: Path, repeat: int) -> dict[str, list[float]]:
 
 def chaos_suite(run_dir: Path) -> dict:
     """Wall time and peak memory (sum of RSS over the process tree) of ``chaos run``."""
-    popen = subprocess.Popen([sys.executable, "-m", "chaos", "run", "--out", str(run_dir)],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    popen = subprocess.Popen(
+        [sys.executable, "-m", "chaos", "run", "--out", str(run_dir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     started, peak = time.perf_counter(), 0
     while popen.poll() is None:
         peak = max(peak, _tree_rss(popen.pid))
         time.sleep(0.5)
-    return {"seconds": time.perf_counter() - started, "peak_rss_mb": peak / 2**20,
-            "exit_code": popen.returncode}
+    return {
+        "seconds": time.perf_counter() - started,
+        "peak_rss_mb": peak / 2**20,
+        "exit_code": popen.returncode,
+    }
 
 
 def _tree_rss(root: int) -> int:
@@ -152,8 +172,11 @@ def _tree_rss(root: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="chaos.bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="chaos.bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--jobs", type=int, default=2000)
     parser.add_argument("--noop-jobs", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=3)
@@ -183,22 +206,45 @@ def render(f: dict) -> str:
     base = f["floor_jobs_per_s"]
     rows = [
         ("floor: bare 2-process pool, image work", f"{base:.0f} jobs/s", "1.00"),
-        ("system end to end, image workload", f"{f['image']['jobs_per_s']:.0f} jobs/s",
-         f"{f['image']['jobs_per_s'] / base:.2f}"),
-        ("system end to end, no-op workload", f"{f['noop']['jobs_per_s']:.0f} jobs/s",
-         f"{f['noop']['jobs_per_s'] / base:.2f}"),
-        ("API under Locust (no-op jobs)", f"{f['latency']['requests_per_s']:.0f} req/s",
-         f"{f['latency']['requests_per_s'] / base:.2f}"),
-        ("submit latency p50 / p95 / p99",
-         f"{f['latency']['p50_ms']:.0f} / {f['latency']['p95_ms']:.0f} / "
-         f"{f['latency']['p99_ms']:.0f} ms", ""),
+        (
+            "system end to end, image workload",
+            f"{f['image']['jobs_per_s']:.0f} jobs/s",
+            f"{f['image']['jobs_per_s'] / base:.2f}",
+        ),
+        (
+            "system end to end, no-op workload",
+            f"{f['noop']['jobs_per_s']:.0f} jobs/s",
+            f"{f['noop']['jobs_per_s'] / base:.2f}",
+        ),
+        (
+            "API under Locust (no-op jobs)",
+            f"{f['latency']['requests_per_s']:.0f} req/s",
+            f"{f['latency']['requests_per_s'] / base:.2f}",
+        ),
+        (
+            "submit latency p50 / p95 / p99",
+            f"{f['latency']['p50_ms']:.0f} / {f['latency']['p95_ms']:.0f} / "
+            f"{f['latency']['p99_ms']:.0f} ms",
+            "",
+        ),
     ]
     for name, values in f["recovery"].items():
-        rows.append((f"recovery: {name}", f"median {statistics.median(values):.2f} s, max "
-                     f"{max(values):.2f} s (n={len(values)})", ""))
+        rows.append(
+            (
+                f"recovery: {name}",
+                f"median {statistics.median(values):.2f} s, max "
+                f"{max(values):.2f} s (n={len(values)})",
+                "",
+            )
+        )
     if "suite" in f:
-        rows.append(("default chaos suite", f"{f['suite']['seconds']:.0f} s, peak "
-                     f"{f['suite']['peak_rss_mb']:.0f} MB", ""))
+        rows.append(
+            (
+                "default chaos suite",
+                f"{f['suite']['seconds']:.0f} s, peak {f['suite']['peak_rss_mb']:.0f} MB",
+                "",
+            )
+        )
     width = max(len(r[0]) for r in rows)
     lines = [f"{'figure':<{width}}  {'value':<34}  ratio to floor", "-" * (width + 52)]
     lines += [f"{name:<{width}}  {value:<34}  {ratio}" for name, value, ratio in rows]

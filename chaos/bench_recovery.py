@@ -38,8 +38,11 @@ class Trickle:
         while not self.stop_event.wait(self.interval):
             self.count += 1
             try:
-                session.post(f"{self.api_url}/submit", timeout=2,
-                             json={"image_url": f"{self.image_url}?sub=t{time.time()}"})
+                session.post(
+                    f"{self.api_url}/submit",
+                    timeout=2,
+                    json={"image_url": f"{self.image_url}?sub=t{time.time()}"},
+                )
             except requests.RequestException:
                 pass
 
@@ -47,8 +50,11 @@ class Trickle:
 def _first_done_after(probe: Probe, moment: float, timeout: float = 30.0) -> float:
     deadline = time.time() + timeout
     while time.time() < deadline:
-        rows = probe.query("SELECT extract(epoch FROM min(finished_at)) FROM jobs "
-                           "WHERE status = 'DONE' AND finished_at > to_timestamp(%s)", (moment,))
+        rows = probe.query(
+            "SELECT extract(epoch FROM min(finished_at)) FROM jobs "
+            "WHERE status = 'DONE' AND finished_at > to_timestamp(%s)",
+            (moment,),
+        )
         if rows and rows[0][0] is not None:
             return float(rows[0][0]) - moment
         time.sleep(0.02)
@@ -64,8 +70,9 @@ def _submit(api_url: str, url: str) -> int:
 def _wait_status(probe: Probe, job_id: int, status: str, timeout: float = 30.0) -> float:
     deadline = time.time() + timeout
     while time.time() < deadline:
-        rows = probe.query("SELECT status, extract(epoch FROM finished_at) FROM jobs "
-                           "WHERE id = %s", (job_id,))
+        rows = probe.query(
+            "SELECT status, extract(epoch FROM finished_at) FROM jobs WHERE id = %s", (job_id,)
+        )
         if rows and rows[0][0] == status:
             return float(rows[0][1]) if rows[0][1] is not None else time.time()
         time.sleep(0.02)
@@ -74,10 +81,12 @@ def _wait_status(probe: Probe, job_id: int, status: str, timeout: float = 30.0) 
 
 def measure_recoveries(run_dir: Path, repeat: int) -> dict[str, list[float]]:
     platform = LocalPlatform(run_dir)
-    found: dict[str, list[float]] = {"Redis restart -> jobs flowing": [],
-                                     "orphaned PENDING job -> requeued": [],
-                                     "worker SIGKILLed mid-job -> its job DONE elsewhere": [],
-                                     "Postgres restart -> jobs flowing": []}
+    found: dict[str, list[float]] = {
+        "Redis restart -> jobs flowing": [],
+        "orphaned PENDING job -> requeued": [],
+        "worker SIGKILLed mid-job -> its job DONE elsewhere": [],
+        "Postgres restart -> jobs flowing": [],
+    }
     try:
         end = platform.start(2, SystemOptions())
         probe = Probe(end.database_url, end.redis_url)
@@ -86,16 +95,18 @@ def measure_recoveries(run_dir: Path, repeat: int) -> dict[str, list[float]]:
             with Trickle(end.api_url, image):
                 time.sleep(1)
                 platform.restart("redis")
-                found["Redis restart -> jobs flowing"].append(
-                    _first_done_after(probe, time.time()))
+                found["Redis restart -> jobs flowing"].append(_first_done_after(probe, time.time()))
                 time.sleep(1)
                 platform.restart("postgres")
                 found["Postgres restart -> jobs flowing"].append(
-                    _first_done_after(probe, time.time()))
+                    _first_done_after(probe, time.time())
+                )
             found["orphaned PENDING job -> requeued"].append(_orphan(probe))
             found["worker SIGKILLed mid-job -> its job DONE elsewhere"].append(
-                _worker_kill(platform, probe, end.api_url,
-                             f"{end.fixtures_url_internal}/slow/0.5/small.jpg"))
+                _worker_kill(
+                    platform, probe, end.api_url, f"{end.fixtures_url_internal}/slow/0.5/small.jpg"
+                )
+            )
     finally:
         platform.stop()
     return found
@@ -106,14 +117,19 @@ def _orphan(probe: Probe) -> float:
     conn = psycopg2.connect(probe.database_url)
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute("INSERT INTO jobs (image_url) VALUES ('http://127.0.0.1:1/orphan') "
-                    "RETURNING id, extract(epoch FROM created_at)")
+        cur.execute(
+            "INSERT INTO jobs (image_url) VALUES ('http://127.0.0.1:1/orphan') "
+            "RETURNING id, extract(epoch FROM created_at)"
+        )
         job_id, created = cur.fetchone()
     conn.close()
     deadline = time.time() + 30
     while time.time() < deadline:
-        rows = probe.query("SELECT extract(epoch FROM min(at)) FROM job_events "
-                           "WHERE job_id = %s AND kind = 'requeued'", (job_id,))
+        rows = probe.query(
+            "SELECT extract(epoch FROM min(at)) FROM job_events "
+            "WHERE job_id = %s AND kind = 'requeued'",
+            (job_id,),
+        )
         if rows and rows[0][0] is not None:
             return float(rows[0][0]) - float(created)
         time.sleep(0.02)
