@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     ui = sub.add_parser("ui", help="start the system and Locust's web UI; check on Ctrl+C")
     ui.add_argument("scenario", nargs="?", default="steady-load", help="load settings from it")
     ui.add_argument("--web-port", type=int, default=8089)
+    ui.add_argument("--autostart", action="store_true", help="start the load without a click")
     add_options(ui)
     sub.add_parser("list", help="list the shipped scenarios")
     validate = sub.add_parser("validate", help="validate scenario files and exit")
@@ -207,7 +208,7 @@ def cmd_report(args) -> int:
 
     for run_dir in args.run_dirs:
         print(render_run(run_dir))
-    render_index(args.run_dirs[0].parent)
+    render_index(args.run_dirs[0].resolve().parent)
     return 0
 
 

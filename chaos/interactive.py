@@ -8,7 +8,6 @@ that was submitted is drained and checked exactly like a scenario run.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from chaos import checker
@@ -17,6 +16,7 @@ from chaos.load.runner import LoadPlan, LocustProcess
 from chaos.platforms import make_platform, preflight
 from chaos.platforms.base import SystemOptions
 from chaos.probe import Probe, read_final_state
+from chaos.report.data import write_jobs_file
 from chaos.report.summary import run_summary
 from chaos.runner import (
     RunOptions,
@@ -49,7 +49,7 @@ def run_ui(args, system: SystemOptions) -> int:
     run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{scenario.name}"
     run_dir = options.out / run_id
     run_dir.mkdir(parents=True, exist_ok=True)
-    meta = run_meta(scenario, options, system, run_id, [])
+    meta = run_meta(scenario, options, system, run_id, [], command="ui")
     result = RunResult(scenario.name, run_dir, 3)
     platform = make_platform(options.platform, run_dir)
     started = time.time()
@@ -60,7 +60,7 @@ def run_ui(args, system: SystemOptions) -> int:
         sampler = Sampler(probe, run_dir / "timeline.jsonl")
         sampler.start()
         plan = LoadPlan(
-            replace(scenario.load),
+            scenario.load,
             endpoints.api_url,
             endpoints.fixtures_url_internal,
             run_dir / "history.jsonl",
@@ -68,7 +68,7 @@ def run_ui(args, system: SystemOptions) -> int:
             run_id,
             options.seed,
         )
-        locust = LocustProcess(plan, web_ui=True, web_port=args.web_port)
+        locust = LocustProcess(plan, web_ui=True, web_port=args.web_port, autostart=args.autostart)
         locust.start()
         print(f"Locust web UI: http://127.0.0.1:{args.web_port}  (API {endpoints.api_url})")
         for service in platform.services():
@@ -84,6 +84,7 @@ def run_ui(args, system: SystemOptions) -> int:
         result.timings["drain"] = drained if drained is not None else -1
         sampler.stop()
         state = read_final_state(endpoints.database_url)
+        write_jobs_file(run_dir, state.jobs)
         result.verdict = checker.check(
             load_submissions(run_dir / "history.jsonl"),
             state,

@@ -30,6 +30,7 @@ from chaos.load.runner import LoadPlan, LocustProcess
 from chaos.platforms.base import Endpoints, Platform, SystemOptions
 from chaos.probe import Probe, read_final_state
 from chaos.report import write_reports
+from chaos.report.data import write_jobs_file
 from chaos.scenario import Scenario
 
 log = logging.getLogger("chaos.runner")
@@ -118,6 +119,7 @@ def run_scenario(
         drained = probe.wait_drained(scenario.expect.drain_within)
         result.timings["drain"] = drained if drained is not None else -1
         state = read_final_state(endpoints.database_url, noop=_noop(system))
+        write_jobs_file(run_dir, state.jobs)
         result.verdict = checker.check(
             load_submissions(run_dir / "history.jsonl"),
             state,
@@ -238,13 +240,18 @@ def _noop(system: SystemOptions) -> bool:
 
 
 def run_meta(
-    scenario: Scenario, options: RunOptions, system: SystemOptions, run_id: str, faults
+    scenario: Scenario,
+    options: RunOptions,
+    system: SystemOptions,
+    run_id: str,
+    faults,
+    command: str = "run",
 ) -> dict:
     replay = [
         "python",
         "-m",
         "chaos",
-        "run",
+        command,
         scenario.path or scenario.name,
         "--platform",
         options.platform,

@@ -35,6 +35,7 @@ from system.settings import Settings
 log = logging.getLogger("system.worker")
 
 NOOP_RESULT = b"noop"
+STATUS_EVERY = 10.0  # seconds between one-line status logs (only when something changed)
 
 
 class RedisLink:
@@ -136,8 +137,12 @@ class Worker:
         if not self.settings.mutated("no-reconciler"):
             reconciler = Reconciler(self.settings, self.db, self.queue, self.name)
             self._thread(lambda: reconciler.run(self.halted), "reconciler")
-        while not self.stopping.wait(0.5):
-            pass
+        last_line = ""
+        while not self.stopping.wait(STATUS_EVERY):
+            line = self.tally.line()
+            if line != last_line:
+                log.info("Worker %s: %s in_flight=%d", self.name, line, len(self.inflight))
+                last_line = line
         self._drain(threads)
         log.info("Worker %s stopped: %s", self.name, self.tally.line())
         return 0

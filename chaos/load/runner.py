@@ -28,10 +28,13 @@ class LoadPlan:
 
 
 class LocustProcess:
-    def __init__(self, plan: LoadPlan, web_ui: bool = False, web_port: int = 8089) -> None:
+    def __init__(
+        self, plan: LoadPlan, web_ui: bool = False, web_port: int = 8089, autostart: bool = False
+    ) -> None:
         self.plan = plan
         self.web_ui = web_ui
         self.web_port = web_port
+        self.autostart = autostart
         self.popen: subprocess.Popen | None = None
 
     def command(self) -> list[str]:
@@ -54,16 +57,9 @@ class LocustProcess:
             "WARNING",
         ]
         if self.web_ui:
-            return argv + [
-                "--web-host",
-                "127.0.0.1",
-                "--web-port",
-                str(self.web_port),
-                "-u",
-                str(load.users),
-                "-r",
-                str(load.spawn_rate),
-            ]
+            ui = ["--web-host", "127.0.0.1", "--web-port", str(self.web_port)]
+            ui += ["--autostart"] if self.autostart else []
+            return argv + ui + ["-u", str(load.users), "-r", str(load.spawn_rate)]
         return argv + [
             "--headless",
             "--only-summary",

@@ -131,7 +131,7 @@ class PostgresServer:
                 "-c",
                 "listen_addresses=127.0.0.1",
                 "-c",
-                f"unix_socket_directories={root}",
+                "unix_socket_directories=",  # TCP only: socket paths have a length limit
                 "-c",
                 "fsync=off",
                 "-c",
