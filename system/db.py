@@ -53,27 +53,33 @@ class Database:
             keepalives_count=2,
             application_name="image-jobs",
         )
+        # One round trip per statement: every single-statement write commits by itself.
+        conn.autocommit = True
         return conn
 
     @contextmanager
-    def transaction(self) -> Iterator[psycopg2.extensions.cursor]:
-        """A cursor in a transaction: committed on success, rolled back on error."""
+    def cursor(self, atomic: bool = False) -> Iterator[psycopg2.extensions.cursor]:
+        """A pooled cursor. ``atomic``: its statements run in one transaction (BEGIN/COMMIT);
+        otherwise each statement commits on its own, saving two round trips per write."""
         if not self._slots.acquire(timeout=30):
             raise psycopg2.OperationalError("no database connection free within 30 s")
         conn = None
         try:
             conn = self._take()
             with conn.cursor() as cur:
+                if atomic:
+                    cur.execute("BEGIN")
                 yield cur
-            conn.commit()
+                if atomic:
+                    cur.execute("COMMIT")
         except CONNECTION_ERRORS:
             self._discard(conn)
             conn = None
             raise
         except BaseException:
-            if conn is not None:
+            if conn is not None and atomic:
                 try:
-                    conn.rollback()
+                    conn.cursor().execute("ROLLBACK")
                 except CONNECTION_ERRORS:
                     self._discard(conn)
                     conn = None
@@ -83,9 +89,13 @@ class Database:
                 self._idle.put(conn)
             self._slots.release()
 
-    def execute(self, fn: Callable[[psycopg2.extensions.cursor], T]) -> T:
-        """Run ``fn(cursor)`` once in a transaction."""
-        with self.transaction() as cur:
+    def transaction(self):
+        """A cursor in a transaction: committed on success, rolled back on error."""
+        return self.cursor(atomic=True)
+
+    def execute(self, fn: Callable[[psycopg2.extensions.cursor], T], atomic: bool = False) -> T:
+        """Run ``fn(cursor)`` once (in one transaction if ``atomic``)."""
+        with self.cursor(atomic) as cur:
             return fn(cur)
 
     def retrying(
@@ -93,12 +103,13 @@ class Database:
         fn: Callable[[psycopg2.extensions.cursor], T],
         stop: threading.Event | None = None,
         what: str = "query",
+        atomic: bool = False,
     ) -> T:
         """Run ``fn(cursor)`` until the database answers; only for statements safe to repeat."""
         backoff = Backoff()
         while True:
             try:
-                result = self.execute(fn)
+                result = self.execute(fn, atomic)
             except CONNECTION_ERRORS as exc:
                 delay = backoff.next_delay()
                 log.warning(

@@ -97,7 +97,7 @@ class NaiveWorker:
                 _event(cur, job_id, "claimed", self.name)
             return row[0] if row else None
 
-        url = self.db.retrying(start, stop=self.stop)
+        url = self.db.retrying(start, stop=self.stop, atomic=True)
         if url is None:
             return
         try:
@@ -109,9 +109,13 @@ class NaiveWorker:
         except Exception as exc:  # noqa: BLE001 - the seed design failed the job on any error
             error = str(exc)
             log.warning("Job %d failed: %s", job_id, error)
-            self.db.retrying(lambda cur: self._fail(cur, job_id, error), stop=self.stop)
+            self.db.retrying(
+                lambda cur: self._fail(cur, job_id, error), stop=self.stop, atomic=True
+            )
             return
-        self.db.retrying(lambda cur: self._finish(cur, job_id, data, sha), stop=self.stop)
+        self.db.retrying(
+            lambda cur: self._finish(cur, job_id, data, sha), stop=self.stop, atomic=True
+        )
         self.done += 1
 
     def _finish(self, cur, job_id: int, data: bytes, sha: str) -> None:

@@ -115,7 +115,7 @@ def migrate(db: Database) -> None:
         for statement in STATEMENTS:
             cur.execute(statement)
 
-    db.execute(apply)
+    db.execute(apply, atomic=True)
 
 
 def prepare(db: Database, stop: threading.Event | None = None) -> None:
