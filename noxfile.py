@@ -62,6 +62,13 @@ def images(session: nox.Session) -> None:
 
 
 @nox.session
+def docker(session: nox.Session) -> None:
+    """The docker platform's tests and contract suite (needs an engine and `nox -s images`)."""
+    install(session, "test")
+    session.run("pytest", "tests/docker", "tests/contract", *session.posargs)
+
+
+@nox.session
 def k8s(session: nox.Session) -> None:
     """Static checks of k8s/, kind-config.yaml and the kind platform (no cluster needed)."""
     install(session, "test")

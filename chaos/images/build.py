@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from chaos.images.tags import (
     OFFICIAL_IMAGES,
     OFFICIAL_PYTHON_IMAGE,
 )
-from chaos.images.wheelhouse import build_wheelhouse
+from chaos.images.wheelhouse import MARKER_ENV_SCRIPT, build_wheelhouse
 from chaos.platforms.docker_cli import DockerCLI
 from chaos.platforms.images import fixtures_image, system_image
 
@@ -62,7 +63,9 @@ class ImageBuilder:
             return base
         if all(self.cli.image_exists(image) for image in OFFICIAL_IMAGES):
             return "official"
-        probe = self.cli.run(["pull", OFFICIAL_PYTHON_IMAGE], timeout=PROBE_PULL_TIMEOUT, check=False)
+        probe = self.cli.run(
+            ["pull", OFFICIAL_PYTHON_IMAGE], timeout=PROBE_PULL_TIMEOUT, check=False
+        )
         if probe.returncode == 0:
             return "official"
         reason = (probe.stderr.strip().splitlines() or ["no answer"])[-1]
@@ -87,7 +90,9 @@ class ImageBuilder:
                 image,
                 rebuild,
                 lambda image=image, dockerfile=dockerfile: self._build(
-                    image, self.docker_dir / "base" / dockerfile, self.docker_dir / "base",
+                    image,
+                    self.docker_dir / "base" / dockerfile,
+                    self.docker_dir / "base",
                     {"DEBIAN_IMAGE": DEBIAN_IMAGE},
                 ),
             )
@@ -104,23 +109,17 @@ class ImageBuilder:
 
     # -- the project's images -----------------------------------------------------------------
 
-    def wheelhouse(self) -> None:
+    def wheelhouse(self, target: dict[str, str]) -> None:
         print("building the wheelhouse (docker/wheelhouse/)", flush=True)
         started = time.monotonic()
-        count, changed = build_wheelhouse(self.root, self.docker_dir / "wheelhouse")
+        count, changed = build_wheelhouse(self.root, self.docker_dir / "wheelhouse", target)
         note = f"{count} wheels, {changed} changed" if changed else f"{count} wheels, unchanged"
         self.steps.append(Step("wheelhouse", time.monotonic() - started, note))
 
-    def check_python(self, base_image: str) -> None:
-        """The wheelhouse holds binary wheels for the host's Python: the base must match it."""
-        code = "import sys; print('%d.%d' % sys.version_info[:2])"
-        found = self.cli("run", "--rm", "--entrypoint", "python", base_image, "-c", code).strip()
-        host = "%d.%d" % sys.version_info[:2]
-        if found != host:
-            raise PlatformError(
-                f"{base_image} has Python {found} but the wheelhouse is built with Python {host}: "
-                f"run this command with a Python {found} interpreter or pick a Python {host} base"
-            )
+    def target_python(self, base_image: str) -> dict[str, str]:
+        """The base image's interpreter (its PEP 508 marker environment and glibc version)."""
+        run = ("run", "--rm", "--entrypoint", "python", base_image)
+        return json.loads(self.cli(*run, "-c", MARKER_ENV_SCRIPT))
 
     def project_images(self, base_image: str) -> None:
         for image, dockerfile in (
@@ -129,11 +128,13 @@ class ImageBuilder:
         ):
             print(f"building {image} on {base_image}", flush=True)
             started = time.monotonic()
-            self._build(image, self.docker_dir / dockerfile, self.docker_dir, {"BASE_IMAGE": base_image})
+            self._build(
+                image, self.docker_dir / dockerfile, self.docker_dir, {"BASE_IMAGE": base_image}
+            )
             self.steps.append(Step(image, time.monotonic() - started, "built"))
 
     def _build(self, tag: str, dockerfile: Path, context: Path, build_args: dict[str, str]) -> None:
-        args = ["build", "--tag", tag, "--file", str(dockerfile)]
+        args = ["build", "--force-rm", "--tag", tag, "--file", str(dockerfile)]
         for key, value in build_args.items():
             args += ["--build-arg", f"{key}={value}"]
         result = self.cli.run([*args, str(context)], timeout=BUILD_TIMEOUT, check=False)
@@ -156,29 +157,36 @@ def _megabytes(size: int) -> str:
     return f"{size / 1_000_000:.0f} MB"
 
 
-def build_images(base: str = "auto", rebuild_bases: bool = False, cli: DockerCLI | None = None) -> str:
+def build_images(
+    base: str = "auto", rebuild_bases: bool = False, cli: DockerCLI | None = None
+) -> str:
     """Build every image; return the summary table."""
     cli = cli or DockerCLI()
     started = time.monotonic()
     print(f"Docker engine {cli.server_version()}", flush=True)
     builder = ImageBuilder(cli)
     chosen = builder.choose_base(base)
-    base_image = builder.official_bases() if chosen == "official" else builder.local_bases(rebuild_bases)
-    builder.check_python(base_image)
-    builder.wheelhouse()
+    base_image = (
+        builder.official_bases() if chosen == "official" else builder.local_bases(rebuild_bases)
+    )
+    builder.wheelhouse(builder.target_python(base_image))
     builder.project_images(base_image)
     return builder.summary(time.monotonic() - started)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m chaos.images.build", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m chaos.images.build", description=__doc__.split("\n")[0]
+    )
     parser.add_argument(
         "--base",
         choices=("auto", "official", "local"),
         default="auto",
         help="official registry images, local Debian-built ones, or auto (official when pullable)",
     )
-    parser.add_argument("--rebuild-bases", action="store_true", help="rebuild local bases that exist")
+    parser.add_argument(
+        "--rebuild-bases", action="store_true", help="rebuild local bases that exist"
+    )
     args = parser.parse_args(argv)
     try:
         print(build_images(args.base, args.rebuild_bases))

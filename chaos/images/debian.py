@@ -44,7 +44,13 @@ _TWEAKS = {
     ),
 }
 _ONE_LINE = re.compile(r"deb\s+(\[[^\]]*\]\s+)?(?P<uri>\S+)\s+(?P<suite>\S+)")
-_PRUNE = ("var/lib/apt/lists", "var/cache/apt", "usr/share/man", "usr/share/info", "usr/share/locale")
+_PRUNE = (
+    "var/lib/apt/lists",
+    "var/cache/apt",
+    "usr/share/man",
+    "usr/share/info",
+    "usr/share/locale",
+)
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,9 @@ def find_mirrors(texts: list[str], suite: str = DEBIAN_SUITE) -> Mirrors:
             debian = uri
         if f"{suite}-security" in suites and security is None:
             security = uri
-    return Mirrors(debian=(debian or DEFAULT_MIRROR).rstrip("/"), security=security and security.rstrip("/"))
+    return Mirrors(
+        debian=(debian or DEFAULT_MIRROR).rstrip("/"), security=security and security.rstrip("/")
+    )
 
 
 def _entries(texts: list[str]) -> list[tuple[str, list[str]]]:
@@ -88,7 +96,11 @@ def _entries(texts: list[str]) -> list[tuple[str, list[str]]]:
 def host_mirrors() -> Mirrors:
     texts: list[str] = []
     for source in APT_SOURCES:
-        files = sorted(source.glob("*.list")) + sorted(source.glob("*.sources")) if source.is_dir() else [source]
+        files = (
+            sorted(source.glob("*.list")) + sorted(source.glob("*.sources"))
+            if source.is_dir()
+            else [source]
+        )
         texts += [f.read_text(errors="replace") for f in files if f.is_file()]
     return find_mirrors(texts)
 
@@ -112,7 +124,9 @@ def build_debian_image(cli: DockerCLI, tag: str, workdir: Path | None = None) ->
     if shutil.which("debootstrap") is None:
         raise PlatformError("debootstrap is not installed: apt-get install -y debootstrap")
     if os.geteuid() != 0:
-        raise PlatformError("building the offline Debian base needs root (debootstrap); run as root")
+        raise PlatformError(
+            "building the offline Debian base needs root (debootstrap); run as root"
+        )
     mirrors = host_mirrors()
     print(f"  debootstrap {DEBIAN_SUITE} from {mirrors.debian}", flush=True)
     with tempfile.TemporaryDirectory(prefix="chaos-rootfs-", dir=workdir) as tmp:
@@ -133,18 +147,33 @@ def build_debian_image(cli: DockerCLI, tag: str, workdir: Path | None = None) ->
             ["tar", "--numeric-owner", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE
         )
         importer = subprocess.run(
-            [cli.binary, "import", "--change", 'CMD ["bash"]', "--change", "ENV LANG=C.UTF-8",
-             "-", tag],
-            stdin=tar.stdout, capture_output=True, text=True, check=False,
+            [
+                cli.binary,
+                "import",
+                "--change",
+                'CMD ["bash"]',
+                "--change",
+                "ENV LANG=C.UTF-8",
+                "-",
+                tag,
+            ],
+            stdin=tar.stdout,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         tar.wait()
         if tar.returncode != 0 or importer.returncode != 0:
             cli.run(["image", "rm", "--force", tag], check=False)  # never cache a broken import
-            raise PlatformError(f"docker import of the Debian root filesystem failed: {importer.stderr.strip()}")
+            raise PlatformError(
+                f"docker import of the Debian root filesystem failed: {importer.stderr.strip()}"
+            )
 
 
 def _run(args: list[str], what: str) -> None:
-    result = subprocess.run(args, capture_output=True, text=True, timeout=DEBOOTSTRAP_TIMEOUT, check=False)
+    result = subprocess.run(
+        args, capture_output=True, text=True, timeout=DEBOOTSTRAP_TIMEOUT, check=False
+    )
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
         raise PlatformError(f"{what} failed (exit {result.returncode}):\n{tail}")

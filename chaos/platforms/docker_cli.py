@@ -169,7 +169,9 @@ class DockerCLI:
                 f"the docker CLI was not found ({self.binary!r}); install docker.io"
             ) from None
         except subprocess.TimeoutExpired:
-            raise PlatformError(f"`docker {' '.join(args)}` did not finish in {timeout:.0f} s") from None
+            raise PlatformError(
+                f"`docker {' '.join(args)}` did not finish in {timeout:.0f} s"
+            ) from None
         if check and result.returncode != 0:
             message = (result.stderr or result.stdout).strip()
             raise PlatformError(f"`docker {' '.join(args[:3])} ...` failed: {message}")
@@ -178,7 +180,9 @@ class DockerCLI:
     def server_version(self, timeout: float = 10.0) -> str:
         """The engine's version; ``PlatformError`` when no engine answers."""
         try:
-            result = self.run(["version", "--format", "{{.Server.Version}}"], timeout=timeout, check=False)
+            result = self.run(
+                ["version", "--format", "{{.Server.Version}}"], timeout=timeout, check=False
+            )
         except PlatformError as exc:
             raise PlatformError(f"no Docker engine reachable: {exc}") from None
         if result.returncode != 0 or not result.stdout.strip():
