@@ -10,19 +10,17 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from chaos import checker
-from chaos.history import load_faults, load_submissions
 from chaos.load.runner import LoadPlan, LocustProcess
 from chaos.platforms import make_platform, preflight
 from chaos.platforms.base import SystemOptions
-from chaos.probe import Probe, read_final_state
-from chaos.report.data import write_jobs_file
+from chaos.probe import Probe
 from chaos.report.summary import run_summary
 from chaos.runner import (
     RunOptions,
     RunResult,
     Sampler,
     as_dict,
+    drain_and_check,
     finish_run,
     run_meta,
     steady_state,
@@ -80,18 +78,8 @@ def run_ui(args, system: SystemOptions) -> int:
         except KeyboardInterrupt:
             print("\nStopping load; draining and checking...", flush=True)
         locust.stop()
-        drained = probe.wait_drained(scenario.expect.drain_within)
-        result.timings["drain"] = drained if drained is not None else -1
+        drain_and_check(result, probe, endpoints, scenario)
         sampler.stop()
-        state = read_final_state(endpoints.database_url)
-        write_jobs_file(run_dir, state.jobs)
-        result.verdict = checker.check(
-            load_submissions(run_dir / "history.jsonl"),
-            state,
-            load_faults(run_dir / "faults.jsonl"),
-            scenario.expect,
-        )
-        result.exit_code = result.verdict.exit_code
     finally:
         teardown(platform, run_dir)
         result.timings["total"] = time.time() - started

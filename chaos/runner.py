@@ -116,17 +116,7 @@ def run_scenario(
         load_started = time.time()
         _load_and_faults(scenario, options, platform, probe, endpoints, run_dir, run_id, faults)
         result.timings["load"] = time.time() - load_started
-        drained = probe.wait_drained(scenario.expect.drain_within)
-        result.timings["drain"] = drained if drained is not None else -1
-        state = read_final_state(endpoints.database_url, noop=_noop(system))
-        write_jobs_file(run_dir, state.jobs)
-        result.verdict = checker.check(
-            load_submissions(run_dir / "history.jsonl"),
-            state,
-            load_faults(run_dir / "faults.jsonl"),
-            scenario.expect,
-        )
-        result.exit_code = result.verdict.exit_code
+        drain_and_check(result, probe, endpoints, scenario, noop=_noop(system))
     except ChaosError as exc:
         result.error = str(exc)
         log.error("%s: harness error: %s", scenario.name, exc)
@@ -140,6 +130,23 @@ def run_scenario(
         result.timings["total"] = time.time() - started
         finish_run(result, meta, scenario)
     return result
+
+
+def drain_and_check(
+    result: RunResult, probe: Probe, endpoints: Endpoints, scenario: Scenario, noop: bool = False
+) -> None:
+    """Wait until no job is active (or the deadline), read the final state, and judge it."""
+    drained = probe.wait_drained(scenario.expect.drain_within)
+    result.timings["drain"] = drained if drained is not None else -1
+    state = read_final_state(endpoints.database_url, noop=noop)
+    write_jobs_file(result.run_dir, state.jobs)
+    result.verdict = checker.check(
+        load_submissions(result.run_dir / "history.jsonl"),
+        state,
+        load_faults(result.run_dir / "faults.jsonl"),
+        scenario.expect,
+    )
+    result.exit_code = result.verdict.exit_code
 
 
 def _load_and_faults(
