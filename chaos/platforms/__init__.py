@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from chaos.errors import PlatformError
@@ -24,7 +25,15 @@ def make_platform(name: str, run_dir: Path) -> Platform:
     if name == "kind":
         from chaos.platforms.kind import KindPlatform
 
-        return KindPlatform(run_dir)
+        env = os.environ
+        return KindPlatform(
+            run_dir,
+            reuse=env.get("CHAOS_KIND_REUSE", "") in ("1", "true", "yes"),
+            teardown=env.get("CHAOS_KIND_KEEP", "") not in ("1", "true", "yes"),
+            context=env.get("CHAOS_KIND_CONTEXT") or None,
+            registry=env.get("CHAOS_KIND_REGISTRY") or None,
+            host=env.get("CHAOS_KIND_HOST", "127.0.0.1"),
+        )
     raise PlatformError(f"unknown platform {name!r}; choose one of {', '.join(PLATFORMS)}")
 
 

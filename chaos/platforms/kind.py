@@ -65,7 +65,7 @@ def missing_tools() -> str | None:
     if shutil.which("kind") is None:
         return (
             f"kind is not on PATH: install kind {KIND_VERSION} ({KIND_INSTALL}), "
-            "or use an existing cluster with context=NAME"
+            "or use an existing cluster: CHAOS_KIND_CONTEXT=<kubeconfig context>"
         )
     if shutil.which("docker") is None:
         return "docker is not on PATH: kind runs its nodes as Docker containers"
