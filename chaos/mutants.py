@@ -30,6 +30,7 @@ class Case:
     mode: str = "robust"
     mutations: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
+    workers: int | None = None  # overrides the scenario's worker count
     catches: tuple[str, ...] = ()  # the violation kinds that prove the bug was seen
 
     @property
@@ -41,7 +42,9 @@ class Case:
 
 
 CASES = (
-    Case("naive baseline", "worker-kill-mid-job", mode="naive", catches=("lost",)),
+    # One job at a time per naive worker: 12 of them match the robust 3 workers x 4 threads,
+    # so the only jobs it loses are the ones held by the killed workers.
+    Case("naive baseline", "worker-kill-mid-job", mode="naive", workers=12, catches=("lost",)),
     Case(
         "naive baseline",
         "redis-restart",
@@ -68,7 +71,7 @@ CONTROLS = tuple(
 
 def run_case(case: Case, out: Path, seed: int = SEED) -> RunResult:
     scenario = load_scenario(SCENARIOS_DIR / f"{case.scenario}.yaml")
-    options = RunOptions(seed=seed, out=out, system=case.options())
+    options = RunOptions(seed=seed, out=out, system=case.options(), workers=case.workers)
     return run_scenario(scenario, options, make_platform)
 
 
