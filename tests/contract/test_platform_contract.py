@@ -20,7 +20,6 @@ from chaos.platforms.base import SystemOptions
 from chaos.platforms.local import LocalPlatform
 
 sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).parent.parent / "k8s"))
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +32,7 @@ def platform(request, tmp_path_factory):
 
         yield from docker_platform(run_dir, workers=1)
     elif request.param == "kind":
-        from test_kind_contract import kind_platform
+        from conftest_kind import kind_platform
 
         yield from kind_platform(run_dir, workers=1)
     else:
