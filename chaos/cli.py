@@ -97,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="validate scenario files and exit")
     validate.add_argument("scenarios", nargs="*")
     status = sub.add_parser("status", help="job counts by state and queue length")
+    status.add_argument(
+        "run_dir",
+        nargs="?",
+        type=Path,
+        help="a running run's folder (any platform); or give the URLs",
+    )
     status.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     status.add_argument("--redis-url", default=os.environ.get("REDIS_URL"))
     report = sub.add_parser("report", help="re-render a run's report (and the index)")
@@ -187,8 +193,14 @@ def cmd_validate(args) -> int:
 def cmd_status(args) -> int:
     from chaos.probe import Probe
 
+    if args.run_dir is not None:
+        saved = args.run_dir / "endpoints.json"
+        if not saved.exists():
+            raise ChaosError(f"{saved} does not exist: is {args.run_dir} a run folder?")
+        endpoints = json.loads(saved.read_text())
+        args.database_url, args.redis_url = endpoints["database_url"], endpoints["redis_url"]
     if not args.database_url:
-        raise ChaosError("status needs --database-url (or DATABASE_URL)")
+        raise ChaosError("status needs a run folder, or --database-url (or DATABASE_URL)")
     probe = Probe(args.database_url, args.redis_url or "redis://127.0.0.1:6379/0")
     counts = probe.counts()
     if counts is None:

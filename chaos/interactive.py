@@ -23,6 +23,7 @@ from chaos.runner import (
     drain_and_check,
     finish_run,
     run_meta,
+    save_endpoints,
     steady_state,
     teardown,
 )
@@ -53,6 +54,7 @@ def run_ui(args, system: SystemOptions) -> int:
     started = time.time()
     try:
         endpoints = platform.start(options.workers or scenario.workers, system)
+        save_endpoints(run_dir, endpoints)
         steady_state(endpoints, run_dir / "history.jsonl", run_id)
         probe = Probe(endpoints.database_url, endpoints.redis_url, system.mode)
         sampler = Sampler(probe, run_dir / "timeline.jsonl")

@@ -108,6 +108,7 @@ def run_scenario(
     sampler: Sampler | None = None
     try:
         endpoints = platform.start(options.workers or scenario.workers, system)
+        save_endpoints(run_dir, endpoints)
         result.timings["start"] = time.time() - started
         probe = Probe(endpoints.database_url, endpoints.redis_url, system.mode)
         steady_state(endpoints, run_dir / "history.jsonl", run_id)
@@ -130,6 +131,11 @@ def run_scenario(
         result.timings["total"] = time.time() - started
         finish_run(result, meta, scenario)
     return result
+
+
+def save_endpoints(run_dir: Path, endpoints: Endpoints) -> None:
+    """Where this run's system answers, for `chaos status RUN_DIR` while it runs."""
+    (run_dir / "endpoints.json").write_text(json.dumps(asdict(endpoints), indent=2))
 
 
 def drain_and_check(

@@ -74,6 +74,10 @@ def test_the_ui_checks_what_was_submitted_when_stopped(tmp_path):
         text=True,
     )
     time.sleep(12)
+    (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    status = chaos("status", str(run_dir), timeout=60)  # the runbook's manual check
+    assert status.returncode == 0, status.stderr
+    assert "DONE" in status.stdout and "queue" in status.stdout
     ui.send_signal(signal.SIGINT)
     out, _ = ui.communicate(timeout=120)
     assert ui.returncode == 0, out
