@@ -78,5 +78,5 @@ step "docker tests"
 
 step "the runbook scenarios on the docker platform"
 "$PYTHON" -m chaos run --platform docker --out "${CHAOS_DOCKER_OUT:-runs/docker}" \
-    redis-restart job-recovery db-restart scale-under-load
+    redis-restart job-recovery db-restart scale-under-load redis-partition
 step "done"

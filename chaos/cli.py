@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from chaos.errors import ChaosError
+from chaos.errors import ChaosError, ScenarioError
 from chaos.platforms import PLATFORMS, make_platform, preflight
 from chaos.platforms.base import SystemOptions
 from chaos.report.junit import write_junit
@@ -143,6 +143,7 @@ def cmd_run(args) -> int:
     )
     options.out.mkdir(parents=True, exist_ok=True)
     preflight(args.platform, options.out)
+    scenarios = _runnable(scenarios, args, options)
     results = []
     for scenario in scenarios:
         print(f"== {scenario.name}: {scenario.summary}", flush=True)
@@ -156,6 +157,25 @@ def cmd_run(args) -> int:
     write_junit(options.out / "junit.xml", results)
     _render_index(options.out)
     return _suite_exit_code([r["exit_code"] for r in results])
+
+
+def _runnable(scenarios, args, options) -> list:
+    """Named scenarios must run on the platform; the default set skips those that cannot."""
+    from chaos.faults import can_run
+
+    platform = make_platform(args.platform, options.out)
+    runnable = []
+    for scenario in scenarios:
+        problems = can_run(platform, scenario.fault_schedule(options.seed))
+        if not problems:
+            runnable.append(scenario)
+        elif args.scenarios:
+            raise ScenarioError(
+                f"scenario {scenario.name} cannot run on {args.platform}: " + "; ".join(problems)
+            )
+        else:
+            print(f"-- skipping {scenario.name} on {args.platform}: {'; '.join(problems)}")
+    return runnable
 
 
 def _suite_exit_code(codes: list[int]) -> int:
@@ -251,8 +271,6 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except ChaosError as exc:
         print(f"chaos: error: {exc}", file=sys.stderr)
-        from chaos.errors import ScenarioError
-
         return 2 if isinstance(exc, ScenarioError) else 3
     except KeyboardInterrupt:
         print("chaos: interrupted", file=sys.stderr)

@@ -85,3 +85,10 @@ def test_the_ui_checks_what_was_submitted_when_stopped(tmp_path):
     (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
     counts = json.loads((run_dir / "verdict.json").read_text())["verdict"]["counts"]
     assert counts["acknowledged"] > 1 and counts["lost"] == 0
+
+
+def test_a_scenario_the_platform_cannot_run_is_refused_before_anything_starts(tmp_path):
+    result = chaos("run", "redis-partition", "--out", str(tmp_path))
+    assert result.returncode == 2
+    assert "partition is not supported on local" in result.stderr
+    assert not [p for p in tmp_path.iterdir() if p.is_dir()]
