@@ -28,13 +28,13 @@ import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
+import psycopg2
 import requests
 
 from chaos.fixtures.server import serve_in_thread
 from chaos.load.runner import LoadPlan, LocustProcess
 from chaos.platforms.base import SystemOptions
 from chaos.platforms.local import LocalPlatform
-from chaos.probe import Probe
 from chaos.scenario import Load
 from system.imaging import make_thumbnail
 
@@ -70,7 +70,6 @@ def end_to_end(run_dir: Path, jobs: int, noop: bool, clients: int = 8) -> dict:
     platform = LocalPlatform(run_dir)
     try:
         endpoints = platform.start(2, SystemOptions(env=env))
-        probe = Probe(endpoints.database_url, endpoints.redis_url)
         image_url = f"{endpoints.fixtures_url_internal}/{IMAGE}"
         host, port = endpoints.api_url.removeprefix("http://").split(":")
         local = threading.local()
@@ -96,12 +95,26 @@ def end_to_end(run_dir: Path, jobs: int, noop: bool, clients: int = 8) -> dict:
         with ThreadPoolExecutor(clients) as pool:
             list(pool.map(submit, range(jobs)))
         submitted = time.perf_counter() - started
-        while (probe.counts() or {}).get("DONE", 0) < jobs:
-            time.sleep(0.02)
+        _wait_done(endpoints.database_url, jobs)
         total = time.perf_counter() - started
         return {"jobs_per_s": jobs / total, "submit_per_s": jobs / submitted, "seconds": total}
     finally:
         platform.stop()
+
+
+def _wait_done(database_url: str, jobs: int) -> None:
+    """Poll on one connection (a new connection per poll would load Postgres itself)."""
+    conn = psycopg2.connect(database_url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            while True:
+                cur.execute("SELECT count(*) FROM jobs WHERE status = 'DONE'")
+                if cur.fetchone()[0] >= jobs:
+                    return
+                time.sleep(0.05)
+    finally:
+        conn.close()
 
 
 def submit_latency(run_dir: Path, seconds: int = 10, users: int = 16) -> dict:
