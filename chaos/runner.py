@@ -265,7 +265,7 @@ def run_meta(
         "-m",
         "chaos",
         command,
-        scenario.path or scenario.name,
+        _shown_path(scenario),
         "--platform",
         options.platform,
         "--seed",
@@ -295,6 +295,16 @@ def run_meta(
         "replay": shlex.join(replay),
         "versions": _versions(),
     }
+
+
+def _shown_path(scenario: Scenario) -> str:
+    """The scenario's path relative to the working folder when it is inside it."""
+    if not scenario.path:
+        return scenario.name
+    try:
+        return str(Path(scenario.path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return scenario.path
 
 
 def _versions() -> dict[str, str]:
