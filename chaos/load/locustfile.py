@@ -22,6 +22,7 @@ import random
 import time
 
 import gevent
+from gevent import GreenletExit
 from locust import HttpUser, constant, constant_throughput, events, task
 from locust.exception import StopUser
 
@@ -81,6 +82,38 @@ class Submitter(HttpUser):
         started = time.time()
         record(type="invoke", op=op, key=key, image=image, t=started)
         outcome, status, job_id, error = "unknown", None, None, None
+        try:
+            outcome, status, job_id, error = self._post(key, url)
+        except GreenletExit:
+            # The load stopped mid-request: the request may or may not have reached the API.
+            record(
+                type="complete",
+                op=op,
+                key=key,
+                t=time.time(),
+                outcome="unknown",
+                status=None,
+                job_id=None,
+                error="interrupted: the load generator stopped",
+                latency=time.time() - started,
+            )
+            raise
+        record(
+            type="complete",
+            op=op,
+            key=key,
+            t=time.time(),
+            outcome=outcome,
+            status=status,
+            job_id=job_id,
+            error=error,
+            latency=time.time() - started,
+        )
+        return outcome
+
+    def _post(self, key: str, url: str) -> tuple[str, int | None, int | None, str | None]:
+        """One POST /submit: (outcome, status, job id, error)."""
+        outcome, status, job_id, error = "unknown", None, None, None
         with self.client.post(
             "/submit",
             json={"image_url": url},
@@ -104,18 +137,7 @@ class Submitter(HttpUser):
             else:
                 error = str(response.error or response.text[:200] or "no answer")[:300]
                 response.failure(f"unknown outcome: {error}")
-        record(
-            type="complete",
-            op=op,
-            key=key,
-            t=time.time(),
-            outcome=outcome,
-            status=status,
-            job_id=job_id,
-            error=error,
-            latency=time.time() - started,
-        )
-        return outcome
+        return outcome, status, job_id, error
 
     def _finish(self) -> None:
         """Stop this user; the last one to stop ends the run (after its peers' requests)."""
