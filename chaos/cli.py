@@ -275,3 +275,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("chaos: interrupted", file=sys.stderr)
         return 3
+    except BrokenPipeError:  # e.g. `chaos list | head`: the reader left, nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

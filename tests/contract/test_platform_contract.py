@@ -7,19 +7,16 @@ stack per platform; the last one stops it and checks that nothing is left runnin
 
 from __future__ import annotations
 
-import sys
 import uuid
-from pathlib import Path
 
 import psycopg2
 import pytest
 import redis
 import requests
+from support import require, running
 
 from chaos.platforms.base import SystemOptions
 from chaos.platforms.local import LocalPlatform
-
-sys.path.insert(0, str(Path(__file__).parent))
 
 pytestmark = pytest.mark.integration
 
@@ -28,13 +25,17 @@ pytestmark = pytest.mark.integration
 def platform(request, tmp_path_factory):
     run_dir = tmp_path_factory.mktemp(f"{request.param}-contract")
     if request.param == "docker":
-        from conftest_docker import docker_platform
+        from chaos.platforms.docker import DockerPlatform, unavailable_reason
 
-        yield from docker_platform(run_dir, workers=1)
+        require("docker", unavailable_reason(), "REQUIRE_DOCKER")
+        yield from running(DockerPlatform(run_dir))
     elif request.param == "kind":
-        from conftest_kind import kind_platform
+        # Needs the images (`nox -s images`); creates the cluster from kind-config.yaml unless
+        # one exists, and deletes only what it created.
+        from chaos.platforms.kind import KindPlatform, missing_tools
 
-        yield from kind_platform(run_dir, workers=1)
+        require("kind", missing_tools(), "REQUIRE_KIND")
+        yield from running(KindPlatform(run_dir, timeout=900))
     else:
         local = LocalPlatform(run_dir)
         local.start(1, SystemOptions())

@@ -6,11 +6,9 @@ say why; in CI with REQUIRE_DOCKER=1 they fail instead, so a broken runner canno
 
 from __future__ import annotations
 
-import os
-
 import pytest
+from support import require, running
 
-from chaos.errors import PlatformError
 from chaos.platforms.base import SystemOptions
 from chaos.platforms.docker import DockerPlatform, unavailable_reason
 
@@ -19,27 +17,13 @@ FAST = SystemOptions(env={"DRAIN_SECONDS": "2", "LEASE_SECONDS": "3"})
 
 
 def require_docker() -> None:
-    reason = unavailable_reason()
-    if reason is None:
-        return
-    if os.environ.get("CI") and os.environ.get("REQUIRE_DOCKER") == "1":
-        pytest.fail(f"CI with REQUIRE_DOCKER=1, but the docker platform cannot run: {reason}")
-    pytest.skip(f"docker platform unavailable: {reason}")
+    require("docker", unavailable_reason(), "REQUIRE_DOCKER")
 
 
 @pytest.fixture(scope="module")
 def docker_platform(tmp_path_factory):
     require_docker()
-    platform = DockerPlatform(tmp_path_factory.mktemp("docker-run"))
-    try:
-        platform.start(1, FAST)
-        yield platform
-    finally:
-        try:
-            platform.collect_logs(platform.run_dir / "logs")
-        except PlatformError:
-            pass
-        platform.stop()
+    yield from running(DockerPlatform(tmp_path_factory.mktemp("docker-run")), 1, FAST)
 
 
 @pytest.fixture
