@@ -239,6 +239,8 @@ def cmd_report(args) -> int:
     from chaos.report.html import render_index, render_run
 
     for run_dir in args.run_dirs:
+        if not (run_dir / "meta.json").exists() and not (run_dir / "verdict.json").exists():
+            raise ScenarioError(f"{run_dir} is not a run folder (no meta.json or verdict.json)")
         print(render_run(run_dir))
     render_index(args.run_dirs[0].resolve().parent)
     return 0
@@ -275,6 +277,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("chaos: interrupted", file=sys.stderr)
         return 3
-    except BrokenPipeError:  # e.g. `chaos list | head`: the reader left, nothing to report
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    except OSError as exc:  # e.g. an --out folder that cannot be created
+        if isinstance(exc, BrokenPipeError):  # `chaos list | head`: the reader left
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
+        print(f"chaos: error: {exc}", file=sys.stderr)
+        return 3
