@@ -59,15 +59,7 @@ def run_ui(args, system: SystemOptions) -> int:
         probe = Probe(endpoints.database_url, endpoints.redis_url, system.mode)
         sampler = Sampler(probe, run_dir / "timeline.jsonl")
         sampler.start()
-        plan = LoadPlan(
-            scenario.load,
-            endpoints.api_url,
-            endpoints.fixtures_url_internal,
-            run_dir / "history.jsonl",
-            run_dir,
-            run_id,
-            options.seed,
-        )
+        plan = LoadPlan.for_run(scenario.load, endpoints, run_dir, run_id, options.seed)
         locust = LocustProcess(plan, web_ui=True, web_port=args.web_port, autostart=args.autostart)
         locust.start()
         print(f"Locust web UI: http://127.0.0.1:{args.web_port}  (API {endpoints.api_url})")

@@ -158,15 +158,7 @@ def drain_and_check(
 def _load_and_faults(
     scenario, options, platform, probe, endpoints: Endpoints, run_dir: Path, run_id: str, faults
 ) -> None:
-    plan = LoadPlan(
-        scenario.load,
-        endpoints.api_url,
-        endpoints.fixtures_url_internal,
-        run_dir / "history.jsonl",
-        run_dir,
-        run_id,
-        options.seed,
-    )
+    plan = LoadPlan.for_run(scenario.load, endpoints, run_dir, run_id, options.seed)
     locust = LocustProcess(plan)
     nemesis = Nemesis(
         platform, probe, faults, options.seed, HistoryWriter(run_dir / "faults.jsonl")

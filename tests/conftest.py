@@ -27,26 +27,24 @@ def _unavailable(what: str, exc: Exception):
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def redis_server(tmp_path_factory):
+def _serve(server_class, folder, what: str):
     try:
-        server = RedisServer(tmp_path_factory.mktemp("redis"))
+        server = server_class(folder)
         server.start()
     except PlatformError as exc:
-        _unavailable("redis-server", exc)
+        _unavailable(what, exc)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    yield from _serve(RedisServer, tmp_path_factory.mktemp("redis"), "redis-server")
 
 
 @pytest.fixture(scope="session")
 def postgres_server(tmp_path_factory):
-    try:
-        server = PostgresServer(tmp_path_factory.mktemp("postgres"))
-        server.start()
-    except PlatformError as exc:
-        _unavailable("PostgreSQL", exc)
-    yield server
-    server.stop()
+    yield from _serve(PostgresServer, tmp_path_factory.mktemp("postgres"), "PostgreSQL")
 
 
 @pytest.fixture

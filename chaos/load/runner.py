@@ -26,6 +26,19 @@ class LoadPlan:
     run_id: str
     seed: int
 
+    @classmethod
+    def for_run(cls, load: Load, endpoints, run_dir: Path, run_id: str, seed: int) -> LoadPlan:
+        """The plan of a run: its history and Locust's files go into ``run_dir``."""
+        return cls(
+            load,
+            endpoints.api_url,
+            endpoints.fixtures_url_internal,
+            run_dir / "history.jsonl",
+            run_dir,
+            run_id,
+            seed,
+        )
+
 
 class LocustProcess:
     def __init__(

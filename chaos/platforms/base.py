@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from chaos.errors import PlatformError
+
 SERVICES = ("redis", "postgres", "api", "fixtures")
 WORKER_PREFIX = "worker-"
 
@@ -94,6 +96,16 @@ class Platform(Protocol):
 
     def collect_logs(self, dest: Path) -> list[Path]:
         """Copy every service's log into ``dest``; return the files written."""
+
+
+def restart_verified(platform: Platform, service: str) -> None:
+    """Kill ``service`` and start it again; PlatformError unless its identity changed."""
+    before = platform.identity(service)
+    platform.kill(service)
+    platform.start_service(service)
+    after = platform.identity(service)
+    if after is None or after == before:
+        raise PlatformError(f"{service} restart did not take effect (identity {after})")
 
 
 def worker_name(index: int) -> str:

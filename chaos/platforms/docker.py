@@ -22,7 +22,14 @@ from typing import BinaryIO
 
 from chaos.errors import PlatformError
 from chaos.platforms import readiness
-from chaos.platforms.base import SERVICES, Endpoints, SystemOptions, is_worker, worker_name
+from chaos.platforms.base import (
+    SERVICES,
+    Endpoints,
+    SystemOptions,
+    is_worker,
+    restart_verified,
+    worker_name,
+)
 from chaos.platforms.docker_cli import (
     LABEL,
     ContainerSpec,
@@ -186,12 +193,7 @@ class DockerPlatform:
         self._wait_up(service)
 
     def restart(self, service: str) -> None:
-        before = self.identity(service)
-        self.kill(service)
-        self.start_service(service)
-        after = self.identity(service)
-        if after is None or after == before:
-            raise PlatformError(f"{service} restart did not take effect (identity {after})")
+        restart_verified(self, service)
 
     def pause(self, service: str) -> None:
         self._require(service)

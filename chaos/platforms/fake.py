@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chaos.errors import PlatformError
-from chaos.platforms.base import Endpoints, SystemOptions, is_worker, worker_name
+from chaos.platforms.base import Endpoints, SystemOptions, is_worker, restart_verified, worker_name
 
 
 @dataclass
@@ -77,8 +77,7 @@ class FakePlatform:
         self._do("start_service", service, start)
 
     def restart(self, service: str) -> None:
-        self.kill(service)
-        self.start_service(service)
+        restart_verified(self, service)
 
     def pause(self, service: str) -> None:
         self._do("pause", service, lambda s: setattr(s, "paused", True))

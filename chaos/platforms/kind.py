@@ -35,7 +35,14 @@ import yaml
 
 from chaos.errors import PlatformError
 from chaos.platforms import images
-from chaos.platforms.base import SERVICES, Endpoints, SystemOptions, is_worker, worker_name
+from chaos.platforms.base import (
+    SERVICES,
+    Endpoints,
+    SystemOptions,
+    is_worker,
+    restart_verified,
+    worker_name,
+)
 from chaos.platforms.k8s_manifests import (
     APP_LABELS,
     FIXTURES_URL_INTERNAL,
@@ -215,12 +222,7 @@ class KindPlatform:
         self._wait(lambda: self.is_up(service), f"{service} to be up again")
 
     def restart(self, service: str) -> None:
-        before = self.identity(service)
-        self.kill(service)
-        self.start_service(service)
-        after = self.identity(service)
-        if after is None or after == before:
-            raise PlatformError(f"{service} restart did not take effect (identity {after})")
+        restart_verified(self, service)
 
     def pause(self, service: str) -> None:
         raise PlatformError(f"cannot pause {service!r}: {NO_PAUSE}")

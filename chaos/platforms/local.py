@@ -15,7 +15,7 @@ from pathlib import Path
 import requests
 
 from chaos.errors import PlatformError
-from chaos.platforms.base import Endpoints, SystemOptions, is_worker, worker_name
+from chaos.platforms.base import Endpoints, SystemOptions, is_worker, restart_verified, worker_name
 from chaos.platforms.processes import Process, free_port, port_open, wait_until
 from chaos.platforms.servers import PostgresServer, RedisServer
 
@@ -121,8 +121,7 @@ class LocalPlatform:
                 self._wait_http(f"{self.endpoints().fixtures_url}/healthz", "fixtures")
 
     def restart(self, service: str) -> None:
-        self.kill(service)
-        self.start_service(service)
+        restart_verified(self, service)
 
     def pause(self, service: str) -> None:
         self._get(service).pause()
