@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from chaos.fixtures.images import CATALOG, expected_result
-from chaos.history import FAIL, Submission
+from chaos.history import Submission
 from chaos.scenario import Expect
 from system.constants import ACTIVE_STATES, DONE, FAILED
 
@@ -173,7 +173,7 @@ def _check_submission(sub: Submission, jobs: list[dict], flag, counts: dict[str,
             kind = "failed" if jobs and all(j["status"] == FAILED for j in jobs) else "lost"
             flag(kind, sub, jobs, f"acknowledged, never DONE ({states})")
     elif jobs:
-        if all(op.outcome == FAIL for op in sub.ops):
+        if sub.definitely_failed:
             flag("unexpected", sub, jobs, "every request was refused, yet a job exists")
         elif done:
             counts["recovered"] += 1

@@ -60,15 +60,6 @@ class Submission:
     def acked_job_ids(self) -> set[int]:
         return {op.job_id for op in self.ops if op.outcome == OK and op.job_id is not None}
 
-    @property
-    def first_invoke(self) -> float:
-        return min(op.invoked for op in self.ops)
-
-    @property
-    def first_ack(self) -> float | None:
-        times = [op.completed for op in self.ops if op.outcome == OK and op.completed]
-        return min(times) if times else None
-
 
 def read_lines(path: Path) -> Iterator[dict[str, Any]]:
     """Parsed JSON lines; a torn last line (the writer was killed) is skipped."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from system.errors import ConfigError
@@ -31,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"image-jobs: configuration error: {exc}", file=sys.stderr)
         return 2
     configure(settings.log_level, name=args.command)
+    logging.getLogger("system").info("Settings: %s", settings.public())
 
     if args.command == "api":
         import uvicorn

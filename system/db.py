@@ -38,7 +38,6 @@ class Database:
         self.connect_timeout = connect_timeout
         self._idle: queue.LifoQueue[psycopg2.extensions.connection] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(size)
-        self._closed = False
 
     def __repr__(self) -> str:
         return f"<Database pool size={self.size} idle={self._idle.qsize()}>"
@@ -135,7 +134,6 @@ class Database:
             return False
 
     def close(self) -> None:
-        self._closed = True
         while True:
             try:
                 self._idle.get_nowait().close()

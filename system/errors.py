@@ -23,7 +23,3 @@ class PermanentJobError(JobError):
     """Raised when a job can never succeed (404, not an image, too big, refused URL)."""
 
     permanent = True
-
-
-class LeaseLost(JobSystemError):
-    """Raised when a worker tries to commit a job whose lease another worker has taken over."""

@@ -36,7 +36,6 @@ from chaos.platforms.docker_cli import DockerCLI
 from chaos.platforms.images import fixtures_image, system_image
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCKER_DIR = ROOT / "docker"
 BUILD_TIMEOUT = 1800.0
 PULL_TIMEOUT = 300.0
 PROBE_PULL_TIMEOUT = 30.0  # `auto`: how long a pull may take to show a registry is reachable

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import time
 from pathlib import Path
 
 import requests
@@ -204,6 +203,4 @@ class LocalPlatform:
             except requests.RequestException:
                 return False
 
-        started = time.monotonic()
         wait_until(answers, timeout, f"{service} at {url}")
-        self.last_wait = time.monotonic() - started
