@@ -178,5 +178,5 @@ def test_stopping_a_platform_that_never_started_asks_nothing_of_the_engine(tmp_p
     from chaos.platforms.docker import DockerPlatform
 
     platform = DockerPlatform(tmp_path, cli=DockerCLI("/nonexistent/docker"))
-    platform.stop()
+    platform.stop()  # any call to this CLI raises PlatformError: none may happen
     platform.stop()
