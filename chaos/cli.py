@@ -1,12 +1,14 @@
 """The ``chaos`` command: run scenarios, list them, drive load by hand, show status.
 
 Every option is declared once (flag, environment variable, default, help) in ``OPTIONS``.
-Exit codes: 0 pass, 1 an invariant failed, 2 unknown (or a usage error), 3 harness error.
+Exit codes (``EXIT_CODES``): 0 pass, 1 an invariant failed, 2 unknown (could not decide),
+3 harness error, 4 usage error (a bad flag or an invalid scenario file).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import logging
 import os
@@ -22,7 +24,29 @@ from chaos.report.summary import run_summary, suite_table
 from chaos.scenario import find_scenarios, load_scenario
 from system.settings import MODES, MUTATIONS
 
-SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+# The shipped scenarios: in a checkout chaos/scenarios links to the top-level scenarios/, in an
+# installed wheel it is package data.
+SCENARIOS_DIR = Path(__file__).resolve().parent / "scenarios"
+EXIT_USAGE = 4
+EXIT_CODES = {
+    0: "pass",
+    1: "an invariant failed",
+    2: "unknown: could not decide",
+    3: "harness error",
+    EXIT_USAGE: "usage error: a bad flag or an invalid scenario file",
+}
+
+
+class UsageError(ScenarioError):
+    """Nothing to do as asked: no scenario found, or none the platform can run."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error exits with EXIT_USAGE, not the verdict code 2 (unknown)."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
 @dataclass(frozen=True)
@@ -80,10 +104,11 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="chaos", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log harness details")
+    parser.add_argument("--version", action="version", version=f"chaos {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run scenarios (default: every shipped scenario)")
     run.add_argument("scenarios", nargs="*", help="scenario files or names")
@@ -110,9 +135,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    try:
+        return importlib.metadata.version("image-jobs-chaos")
+    except importlib.metadata.PackageNotFoundError:
+        return "(not installed)"
+
+
 def resolve(names: list[str]) -> list[Path]:
     if not names:
-        return find_scenarios(SCENARIOS_DIR)
+        found = find_scenarios(SCENARIOS_DIR)
+        if not found:
+            raise UsageError(f"no scenario files found in {SCENARIOS_DIR}")
+        return found
     paths = []
     for name in names:
         path = Path(name)
@@ -136,7 +171,7 @@ def cmd_run(args) -> int:
     options = RunOptions(
         platform=args.platform,
         seed=args.seed,
-        out=Path(args.out),
+        out=Path(args.out).resolve(),
         system=system_options(args),
         workers=args.workers,
         argv=sys.argv,
@@ -144,6 +179,8 @@ def cmd_run(args) -> int:
     options.out.mkdir(parents=True, exist_ok=True)
     preflight(args.platform, options.out)
     scenarios = _runnable(scenarios, args, options)
+    if not scenarios:
+        raise UsageError(f"no scenario can run on {args.platform}: nothing was tested")
     results = []
     for scenario in scenarios:
         print(f"== {scenario.name}: {scenario.summary}", flush=True)
@@ -197,7 +234,7 @@ def _render_index(out: Path) -> None:
 
 
 def cmd_list(_args) -> int:
-    for path in find_scenarios(SCENARIOS_DIR):
+    for path in resolve([]):
         scenario = load_scenario(path)
         print(f"{scenario.name:<22} {scenario.summary}")
     return 0
@@ -273,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except ChaosError as exc:
         print(f"chaos: error: {exc}", file=sys.stderr)
-        return 2 if isinstance(exc, ScenarioError) else 3
+        return EXIT_USAGE if isinstance(exc, ScenarioError) else 3
     except KeyboardInterrupt:
         print("chaos: interrupted", file=sys.stderr)
         return 3
