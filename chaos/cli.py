@@ -12,7 +12,9 @@ import importlib.metadata
 import json
 import logging
 import os
+import shutil
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,18 +112,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log harness details")
     parser.add_argument("--version", action="version", version=f"chaos {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run scenarios (default: every shipped scenario)")
+    # -v also after the subcommand (`chaos run -v`); SUPPRESS keeps the top-level value otherwise
+    verbose = Parser(add_help=False)
+    verbose.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
+    run = sub.add_parser(
+        "run", parents=[verbose], help="run scenarios (default: every shipped scenario)"
+    )
     run.add_argument("scenarios", nargs="*", help="scenario files or names")
     add_options(run)
-    ui = sub.add_parser("ui", help="start the system and Locust's web UI; check on Ctrl+C")
+    ui = sub.add_parser(
+        "ui", parents=[verbose], help="start the system and Locust's web UI; check on Ctrl+C"
+    )
     ui.add_argument("scenario", nargs="?", default="steady-load", help="load settings from it")
     ui.add_argument("--web-port", type=int, default=8089)
     ui.add_argument("--autostart", action="store_true", help="start the load without a click")
     add_options(ui)
-    sub.add_parser("list", help="list the shipped scenarios")
-    validate = sub.add_parser("validate", help="validate scenario files and exit")
+    sub.add_parser("list", parents=[verbose], help="list the shipped scenarios")
+    validate = sub.add_parser(
+        "validate", parents=[verbose], help="validate scenario files and exit"
+    )
     validate.add_argument("scenarios", nargs="*")
-    status = sub.add_parser("status", help="job counts by state and queue length")
+    status = sub.add_parser(
+        "status", parents=[verbose], help="job counts by state and queue length"
+    )
     status.add_argument(
         "run_dir",
         nargs="?",
@@ -130,7 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     status.add_argument("--redis-url", default=os.environ.get("REDIS_URL"))
-    report = sub.add_parser("report", help="re-render a run's report (and the index)")
+    report = sub.add_parser(
+        "report", parents=[verbose], help="re-render a run's report (and the index)"
+    )
     report.add_argument("run_dirs", nargs="+", type=Path)
     return parser
 
@@ -234,9 +249,14 @@ def _render_index(out: Path) -> None:
 
 
 def cmd_list(_args) -> int:
+    width = max(shutil.get_terminal_size().columns, 60)
     for path in resolve([]):
         scenario = load_scenario(path)
-        print(f"{scenario.name:<22} {scenario.summary}")
+        text = " ".join(scenario.description.split())
+        lines = textwrap.wrap(text, width - 23) or [""]
+        print(f"{scenario.name:<22} {lines[0]}")
+        for line in lines[1:]:
+            print(f"{'':<22} {line}")
     return 0
 
 
