@@ -15,6 +15,8 @@ import os
 import shutil
 import sys
 import textwrap
+import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -206,9 +208,18 @@ def cmd_run(args) -> int:
         print(run_summary(data), flush=True)
     print()
     print(suite_table(results))
-    write_junit(options.out / "junit.xml", results)
+    write_suite_junit(options.out, results)
     _render_index(options.out)
     return _suite_exit_code([r["exit_code"] for r in results])
+
+
+def write_suite_junit(out: Path, results: list[dict]) -> Path:
+    """One JUnit file per invocation (``junit-<time>-<id>.xml``, kept for CI to collect), and
+    ``junit.xml``, the latest invocation's, for the index."""
+    path = out / f"junit-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:4]}.xml"
+    write_junit(path, results)
+    shutil.copyfile(path, out / "junit.xml")
+    return path
 
 
 def _runnable(scenarios, args, options) -> list:

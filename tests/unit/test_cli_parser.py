@@ -36,3 +36,11 @@ def test_list_prints_whole_descriptions_wrapped_to_the_terminal(capsys, monkeypa
     named = {line.split()[0] for line in lines if not line.startswith(" ")}
     assert named == shipped
     assert len(lines) > len(shipped)  # descriptions go on past their first line
+
+
+def test_each_invocation_keeps_its_own_junit_file(tmp_path):
+    results = [{"scenario": "a", "result": "pass", "exit_code": 0, "violations": {}}]
+    first = cli.write_suite_junit(tmp_path, results)
+    second = cli.write_suite_junit(tmp_path, results)
+    assert first != second and first.exists() and second.exists()
+    assert (tmp_path / "junit.xml").read_bytes() == second.read_bytes()
