@@ -122,6 +122,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("scenarios", nargs="*", help="scenario files or names")
     run.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario value, validated like the file (--set load.duration=60)",
+    )
+    run.add_argument(
+        "--dry-run", action="store_true", help="print the resolved plan and start nothing"
+    )
+    run.add_argument(
         "-q", "--quiet", action="store_true", help="no progress line while a scenario runs"
     )
     run.add_argument(
@@ -185,14 +196,22 @@ def resolve(names: list[str]) -> list[Path]:
 def system_options(args) -> SystemOptions:
     mutations = tuple(args.mutation or args.mutation_default)
     if mutations and args.system_mode != "robust":
-        raise ChaosError("--mutation applies to --system-mode robust only")
+        raise UsageError("--mutation applies to --system-mode robust only")
     return SystemOptions(mode=args.system_mode, mutations=mutations)
 
 
 def cmd_run(args) -> int:
     from chaos.runner import RunOptions, as_dict, run_scenario
 
-    scenarios = [load_scenario(p) for p in resolve(args.scenarios)]  # all valid, or none runs
+    # all valid, or none runs
+    scenarios = [load_scenario(p, args.overrides) for p in resolve(args.scenarios)]
+    if args.dry_run:
+        from chaos.plan import plan_text
+
+        system = system_options(args)
+        for scenario in scenarios:
+            print(plan_text(scenario, args.seed, args.platform, args.workers, system))
+        return 0
     options = RunOptions(
         platform=args.platform,
         seed=args.seed,

@@ -44,3 +44,28 @@ def test_each_invocation_keeps_its_own_junit_file(tmp_path):
     second = cli.write_suite_junit(tmp_path, results)
     assert first != second and first.exists() and second.exists()
     assert (tmp_path / "junit.xml").read_bytes() == second.read_bytes()
+
+
+def test_a_dry_run_prints_the_resolved_plan_with_the_overrides_and_starts_nothing(capsys, tmp_path):
+    out = tmp_path / "runs"
+    argv = [
+        "run",
+        "worker-kill-mid-job",
+        "--dry-run",
+        "--set",
+        "load.duration=7",
+        "--out",
+        str(out),
+    ]
+    assert cli.main([*argv, "--set", "workers=5"]) == 0
+    text = capsys.readouterr().out
+    assert "== worker-kill-mid-job (dry run: nothing is started)" in text
+    assert "workers=5" in text and ", 7 s," in text
+    assert "kill worker-0" in text or "kill busy-worker" in text
+    assert not out.exists()
+
+
+def test_a_bad_override_is_a_usage_error_naming_it(capsys):
+    assert cli.main(["run", "db-restart", "--dry-run", "--set", "load.users=many"]) == 4
+    err = capsys.readouterr().err
+    assert "after --set load.users=many" in err and "load.users" in err and "'many'" in err
