@@ -69,3 +69,25 @@ def test_a_bad_override_is_a_usage_error_naming_it(capsys):
     assert cli.main(["run", "db-restart", "--dry-run", "--set", "load.users=many"]) == 4
     err = capsys.readouterr().err
     assert "after --set load.users=many" in err and "load.users" in err and "'many'" in err
+
+
+def test_status_of_a_finished_run_shows_its_stored_final_state(tmp_path, capsys):
+    import json
+
+    run = tmp_path / "run"
+    run.mkdir()
+    meta = {"scenario": "db-restart", "finished": 1.0, "exit_code": 1}
+    (run / "meta.json").write_text(json.dumps(meta))
+    (run / "endpoints.json").write_text(json.dumps({"database_url": "postgresql://gone:1/x"}))
+    jobs = [
+        {"id": 1, "status": "DONE", "image_url": "http://f/images/a.jpg"},
+        {"id": 2, "status": "PENDING", "image_url": "http://f/images/b.jpg"},
+        {"id": 3, "status": "DONE", "image_url": "http://f/images/c.jpg"},
+    ]
+    (run / "jobs.jsonl").write_text("".join(json.dumps(j) + "\n" for j in jobs))
+    assert cli.main(["status", str(run)]) == 0
+    out = capsys.readouterr().out
+    assert "finished run of db-restart: exit 1 (an invariant failed)" in out
+    assert "DONE        2" in out and "PENDING     1" in out
+    assert out.index("       3 DONE") < out.index("       1 DONE")
+    assert "cannot reach" not in out
