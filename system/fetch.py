@@ -3,7 +3,8 @@
 The guard and the connection share one parse of the URL (``urlsplit``) and one DNS answer: the
 host is resolved once, every address is checked, and the socket connects to the checked address
 (Host header and TLS SNI keep the original name), so neither a parser differential nor DNS
-rebinding can swap the target.
+rebinding can swap the target. A watchdog closes the socket at the whole-download deadline, so a
+server that drips bytes cannot hold a worker past it, whether it stalls the headers or the body.
 
 Errors say whether a retry could help: ``PermanentJobError`` for a refused URL, 404, a body that
 is too big; ``TransientJobError`` for timeouts, resets and 5xx answers.
@@ -16,6 +17,7 @@ import ipaddress
 import re
 import socket
 import ssl
+import threading
 import time
 from urllib.parse import urljoin, urlsplit
 
@@ -116,12 +118,36 @@ def _refusal(address: Address, allowed: tuple[str, ...]) -> str | None:
     return None
 
 
+class _Watchdog:
+    """Shuts the connection's socket down at the deadline, waking any blocked read."""
+
+    def __init__(self, conn: http.client.HTTPConnection, deadline: float) -> None:
+        self.expired = False
+        self._conn = conn
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        self.expired = True
+        sock = self._conn.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
 def _fetch_once(url: str, address: str, settings: Settings, deadline: float):
     parts = urlsplit(url)
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise TransientJobError(f"download of {url!r} exceeded its deadline")
     conn = _connection(parts, address, min(settings.connect_timeout_seconds, remaining))
+    watchdog = _Watchdog(conn, deadline)
     try:
         conn.connect()
         conn.sock.settimeout(settings.read_timeout_seconds)
@@ -131,11 +157,15 @@ def _fetch_once(url: str, address: str, settings: Settings, deadline: float):
         location = response.getheader("Location") if response.status in REDIRECTS else None
         body = b""
         if 200 <= response.status < 300:
-            body = _read_body(url, response, settings.max_download_bytes, deadline)
+            body = _read_body(url, response, settings.max_download_bytes)
+        if watchdog.expired:  # the shut-down socket may read as a clean end: never trust it
+            raise TransientJobError(f"download of {url!r} exceeded its deadline")
         return response.status, location, body
     except (PermanentJobError, TransientJobError):
         raise
     except (OSError, http.client.HTTPException) as exc:
+        if watchdog.expired:
+            raise TransientJobError(f"download of {url!r} exceeded its deadline") from None
         if isinstance(exc, TimeoutError | socket.timeout):
             raise TransientJobError(f"timed out fetching {url!r}") from None
         if isinstance(exc, http.client.HTTPException) and not isinstance(
@@ -144,6 +174,7 @@ def _fetch_once(url: str, address: str, settings: Settings, deadline: float):
             raise PermanentJobError(f"bad HTTP answer from {url!r}: {type(exc).__name__}") from None
         raise TransientJobError(f"download of {url!r} failed: {type(exc).__name__}") from None
     finally:
+        watchdog.cancel()
         conn.close()
 
 
@@ -186,7 +217,7 @@ def _check_status(url: str, status: int) -> None:
     raise PermanentJobError(message)
 
 
-def _read_body(url: str, response: http.client.HTTPResponse, limit: int, deadline: float) -> bytes:
+def _read_body(url: str, response: http.client.HTTPResponse, limit: int) -> bytes:
     declared = response.getheader("Content-Length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PermanentJobError(f"download too big: {url!r} declares {declared} bytes > {limit}")
@@ -195,8 +226,6 @@ def _read_body(url: str, response: http.client.HTTPResponse, limit: int, deadlin
         body += chunk
         if len(body) > limit:
             raise PermanentJobError(f"download too big: {url!r} exceeds {limit} bytes")
-        if time.monotonic() > deadline:
-            raise TransientJobError(f"download of {url!r} exceeded its deadline")
     return bytes(body)
 
 

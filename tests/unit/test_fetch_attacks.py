@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from system.errors import PermanentJobError
+from system.errors import PermanentJobError, TransientJobError
 from system.fetch import check_url, download
 from system.settings import Settings
 
@@ -200,3 +200,19 @@ def test_unspecified_shared_and_non_global_addresses_are_refused(url):
 def test_the_metadata_address_is_refused_even_inside_an_allowed_network():
     with pytest.raises(PermanentJobError, match="metadata"):
         check_url("http://169.254.169.254/latest/meta-data/", ("169.254.0.0/16",))
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [b"HTTP/1.1 200 OK\r\n", b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n"],
+    ids=["headers", "body"],
+)
+def test_a_slow_drip_server_is_cut_off_at_the_download_deadline(servers, prefix):
+    server = servers("127.0.0.1", drip(prefix))
+    url = f"http://127.0.0.1:{server.port}/a.png"
+    started = time.monotonic()
+    kind, outcome = run_bounded(lambda: download(url, settings(download_deadline_seconds=2.0)))
+    assert kind == "error" and isinstance(outcome, TransientJobError), outcome
+    assert "deadline" in str(outcome)
+    # Each byte arrives well within the 5 s read timeout: only the deadline can stop it.
+    assert time.monotonic() - started < 30
