@@ -252,7 +252,7 @@ class Worker:
             return None
         try:
             data = download(claim.image_url, self.settings)
-            return make_thumbnail(data, self.settings.max_pixels)
+            return make_thumbnail(data, self.settings.max_pixels, self.settings.max_decoded_bytes)
         except JobError as exc:
             return exc
         except Exception as exc:  # noqa: BLE001 - an unexpected error is worth a retry
