@@ -245,16 +245,24 @@ def url_problem(url: str, max_length: int) -> str | None:
     if len(url) > max_length:
         return f"image_url is {len(url)} characters long; the limit is {max_length}"
     try:
+        url.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"image_url is not valid Unicode: a lone surrogate at position {exc.start}"
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        return "image_url contains whitespace or control characters"
+    try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a malformed port
     except ValueError as exc:
         return f"image_url {url[:100]!r} is malformed: {exc}"
     if parts.scheme not in ("http", "https"):
         return f"image_url must be http or https, got {parts.scheme or 'no scheme'!r}"
+    if "\\" in parts.netloc:
+        return "image_url must not contain a backslash in its host part"
+    if "@" in parts.netloc:
+        return "image_url must not carry a user name or password (user@host)"
     if not parts.hostname:
         return f"image_url {url[:100]!r} has no host"
-    if any(ch.isspace() or ord(ch) < 32 for ch in url):
-        return "image_url contains whitespace or control characters"
     return None
 
 

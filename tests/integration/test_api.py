@@ -9,6 +9,7 @@ from system.api import create_app
 from system.queue import StreamQueue
 
 pytestmark = pytest.mark.integration
+JSON = {"headers": {"Content-Type": "application/json"}}
 
 
 @pytest.fixture
@@ -74,6 +75,12 @@ def test_redis_down_does_not_fail_a_submission(settings, db):
         ({"json": {"image_url": "http:///nohost.jpg"}}, 422, "no host"),
         ({"json": {"image_url": "http://example.com:99999/a.jpg"}}, 422, "malformed"),
         ({"json": {"image_url": "http://example.com/" + "a" * 3000}}, 422, "limit"),
+        ({"content": b'{"image_url": "http://x.com/\\ud800"}', **JSON}, 422, "surrogate"),
+        ({"content": b'{"image_url": "http://x.com/\xff"}', **JSON}, 400, "parsing the body"),
+        ({"json": {"image_url": "http://x.com/a\u0000"}}, 422, "control"),
+        ({"json": {"image_url": "http://127.0.0.1:1\\@x.com/a"}}, 422, "backslash"),
+        ({"json": {"image_url": "http://u:p@x.com/a.jpg"}}, 422, "user name"),
+        ({"json": {"image_url": "http://[::1/a.jpg"}}, 422, "malformed"),
         (
             {
                 "json": {"image_url": "http://x.com/a.jpg"},

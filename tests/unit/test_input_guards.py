@@ -66,6 +66,9 @@ def test_thumbnails_are_deterministic_grayscale_and_small(name):
         ("http://", "no host"),
         ("http://x/" + "a" * 3000, "limit"),
         ("http://x/a b", "whitespace"),
+        ("http://x/\ud800", "surrogate"),
+        ("http://127.0.0.1\\@x/a", "backslash"),
+        ("http://u@x/a", "user name"),
     ],
 )
 def test_url_problems_are_named(url, problem):
