@@ -1,16 +1,22 @@
 """The ``chaos`` command: run scenarios, list them, drive load by hand, show status.
 
 Every option is declared once (flag, environment variable, default, help) in ``OPTIONS``.
-Exit codes: 0 pass, 1 an invariant failed, 2 unknown (or a usage error), 3 harness error.
+Exit codes (``EXIT_CODES``): 0 pass, 1 an invariant failed, 2 unknown (could not decide),
+3 harness error, 4 usage error (a bad flag or an invalid scenario file).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import logging
 import os
+import shutil
 import sys
+import textwrap
+import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +28,29 @@ from chaos.report.summary import run_summary, suite_table
 from chaos.scenario import find_scenarios, load_scenario
 from system.settings import MODES, MUTATIONS
 
-SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+# The shipped scenarios: in a checkout chaos/scenarios links to the top-level scenarios/, in an
+# installed wheel it is package data.
+SCENARIOS_DIR = Path(__file__).resolve().parent / "scenarios"
+EXIT_USAGE = 4
+EXIT_CODES = {
+    0: "pass",
+    1: "an invariant failed",
+    2: "unknown: could not decide",
+    3: "harness error",
+    EXIT_USAGE: "usage error: a bad flag or an invalid scenario file",
+}
+
+
+class UsageError(ScenarioError):
+    """Nothing to do as asked: no scenario found, or none the platform can run."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error exits with EXIT_USAGE, not the verdict code 2 (unknown)."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
 @dataclass(frozen=True)
@@ -80,23 +108,35 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="chaos", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log harness details")
+    parser.add_argument("--version", action="version", version=f"chaos {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run scenarios (default: every shipped scenario)")
+    # -v also after the subcommand (`chaos run -v`); SUPPRESS keeps the top-level value otherwise
+    verbose = Parser(add_help=False)
+    verbose.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
+    run = sub.add_parser(
+        "run", parents=[verbose], help="run scenarios (default: every shipped scenario)"
+    )
     run.add_argument("scenarios", nargs="*", help="scenario files or names")
     add_options(run)
-    ui = sub.add_parser("ui", help="start the system and Locust's web UI; check on Ctrl+C")
+    ui = sub.add_parser(
+        "ui", parents=[verbose], help="start the system and Locust's web UI; check on Ctrl+C"
+    )
     ui.add_argument("scenario", nargs="?", default="steady-load", help="load settings from it")
     ui.add_argument("--web-port", type=int, default=8089)
     ui.add_argument("--autostart", action="store_true", help="start the load without a click")
     add_options(ui)
-    sub.add_parser("list", help="list the shipped scenarios")
-    validate = sub.add_parser("validate", help="validate scenario files and exit")
+    sub.add_parser("list", parents=[verbose], help="list the shipped scenarios")
+    validate = sub.add_parser(
+        "validate", parents=[verbose], help="validate scenario files and exit"
+    )
     validate.add_argument("scenarios", nargs="*")
-    status = sub.add_parser("status", help="job counts by state and queue length")
+    status = sub.add_parser(
+        "status", parents=[verbose], help="job counts by state and queue length"
+    )
     status.add_argument(
         "run_dir",
         nargs="?",
@@ -105,14 +145,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     status.add_argument("--redis-url", default=os.environ.get("REDIS_URL"))
-    report = sub.add_parser("report", help="re-render a run's report (and the index)")
+    report = sub.add_parser(
+        "report", parents=[verbose], help="re-render a run's report (and the index)"
+    )
     report.add_argument("run_dirs", nargs="+", type=Path)
     return parser
 
 
+def _version() -> str:
+    try:
+        return importlib.metadata.version("image-jobs-chaos")
+    except importlib.metadata.PackageNotFoundError:
+        return "(not installed)"
+
+
 def resolve(names: list[str]) -> list[Path]:
     if not names:
-        return find_scenarios(SCENARIOS_DIR)
+        found = find_scenarios(SCENARIOS_DIR)
+        if not found:
+            raise UsageError(f"no scenario files found in {SCENARIOS_DIR}")
+        return found
     paths = []
     for name in names:
         path = Path(name)
@@ -136,7 +188,7 @@ def cmd_run(args) -> int:
     options = RunOptions(
         platform=args.platform,
         seed=args.seed,
-        out=Path(args.out),
+        out=Path(args.out).resolve(),
         system=system_options(args),
         workers=args.workers,
         argv=sys.argv,
@@ -144,6 +196,8 @@ def cmd_run(args) -> int:
     options.out.mkdir(parents=True, exist_ok=True)
     preflight(args.platform, options.out)
     scenarios = _runnable(scenarios, args, options)
+    if not scenarios:
+        raise UsageError(f"no scenario can run on {args.platform}: nothing was tested")
     results = []
     for scenario in scenarios:
         print(f"== {scenario.name}: {scenario.summary}", flush=True)
@@ -154,9 +208,18 @@ def cmd_run(args) -> int:
         print(run_summary(data), flush=True)
     print()
     print(suite_table(results))
-    write_junit(options.out / "junit.xml", results)
+    write_suite_junit(options.out, results)
     _render_index(options.out)
     return _suite_exit_code([r["exit_code"] for r in results])
+
+
+def write_suite_junit(out: Path, results: list[dict]) -> Path:
+    """One JUnit file per invocation (``junit-<time>-<id>.xml``, kept for CI to collect), and
+    ``junit.xml``, the latest invocation's, for the index."""
+    path = out / f"junit-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:4]}.xml"
+    write_junit(path, results)
+    shutil.copyfile(path, out / "junit.xml")
+    return path
 
 
 def _runnable(scenarios, args, options) -> list:
@@ -197,9 +260,14 @@ def _render_index(out: Path) -> None:
 
 
 def cmd_list(_args) -> int:
-    for path in find_scenarios(SCENARIOS_DIR):
+    width = max(shutil.get_terminal_size().columns, 60)
+    for path in resolve([]):
         scenario = load_scenario(path)
-        print(f"{scenario.name:<22} {scenario.summary}")
+        text = " ".join(scenario.description.split())
+        lines = textwrap.wrap(text, width - 23) or [""]
+        print(f"{scenario.name:<22} {lines[0]}")
+        for line in lines[1:]:
+            print(f"{'':<22} {line}")
     return 0
 
 
@@ -273,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except ChaosError as exc:
         print(f"chaos: error: {exc}", file=sys.stderr)
-        return 2 if isinstance(exc, ScenarioError) else 3
+        return EXIT_USAGE if isinstance(exc, ScenarioError) else 3
     except KeyboardInterrupt:
         print("chaos: interrupted", file=sys.stderr)
         return 3

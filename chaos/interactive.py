@@ -40,7 +40,7 @@ def run_ui(args, system: SystemOptions) -> int:
     options = RunOptions(
         platform=args.platform,
         seed=args.seed,
-        out=Path(args.out),
+        out=Path(args.out).resolve(),
         system=system,
         workers=args.workers,
     )

@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for case in cases:
         print(f"== {case.name} / {case.scenario}", flush=True)
-        result = run_case(case, args.out, args.seed)
+        result = run_case(case, args.out.resolve(), args.seed)
         ok, why = judged(case, result)
         print(f"   {result.result}: {why}", flush=True)
         rows.append((case, result, ok, why))

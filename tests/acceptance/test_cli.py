@@ -23,7 +23,7 @@ def test_a_bad_scenario_is_a_clear_error_not_a_traceback(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("faults:\n  - {at: 1, action: kil, target: redis}\n")
     result = chaos("run", str(bad), "--out", str(tmp_path / "runs"))
-    assert result.returncode == 2
+    assert result.returncode == 4
     assert "faults[0].action" in result.stderr and "'kil'" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
@@ -31,7 +31,7 @@ def test_a_bad_scenario_is_a_clear_error_not_a_traceback(tmp_path):
 
 def test_an_unknown_mutation_is_refused_by_the_parser(tmp_path):
     result = chaos("run", "steady-load", "--mutation", "no-brakes")
-    assert result.returncode == 2
+    assert result.returncode == 4
     assert "invalid choice: 'no-brakes'" in result.stderr
 
 
@@ -89,6 +89,6 @@ def test_the_ui_checks_what_was_submitted_when_stopped(tmp_path):
 
 def test_a_scenario_the_platform_cannot_run_is_refused_before_anything_starts(tmp_path):
     result = chaos("run", "redis-partition", "--out", str(tmp_path))
-    assert result.returncode == 2
+    assert result.returncode == 4
     assert "partition is not supported on local" in result.stderr
     assert not [p for p in tmp_path.iterdir() if p.is_dir()]
