@@ -60,8 +60,8 @@ def check_url(url: str, allowed_hosts: tuple[str, ...]) -> str:
             problem = _refusal(address, allowed_hosts)
             if problem:
                 raise PermanentJobError(
-                    f"refused URL {url!r}: {host} is {address}, {problem} "
-                    "(add it to ALLOWED_HOSTS to allow it)"
+                    f"refused URL {url!r}: {host} resolves to internal address {address} "
+                    f"({problem}; ALLOWED_HOSTS may allow it)"
                 )
     return str(addresses[0])
 
