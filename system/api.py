@@ -20,8 +20,9 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from system import jobs, metrics, naive, schema
-from system.constants import MAX_KEY_LENGTH, STATES
+from system.constants import MAX_BODY_BYTES, MAX_KEY_LENGTH, STATES
 from system.db import CONNECTION_ERRORS, Database
+from system.limits import BodyLimit
 from system.queue import REDIS_ERRORS, StreamQueue, connect
 from system.settings import Settings
 
@@ -49,6 +50,7 @@ class ErrorResponse(BaseModel):
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "Malformed Idempotency-Key header"},
     409: {"model": ErrorResponse, "description": "Idempotency-Key reused with another URL"},
+    413: {"model": ErrorResponse, "description": "Request body over the size limit"},
     422: {"model": ErrorResponse, "description": "Malformed body or URL"},
     503: {"model": ErrorResponse, "description": "Database unavailable; retry with the same key"},
 }
@@ -106,6 +108,8 @@ def create_app(settings: Settings) -> FastAPI:
         description="Image-processing jobs: accepted durably, processed exactly once.",
         lifespan=lifespan,
     )
+
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

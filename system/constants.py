@@ -29,3 +29,5 @@ MAX_DECODED_BYTES = 64 * 1024 * 1024
 
 # Limits on request fields.
 MAX_KEY_LENGTH = 200
+# Limit on a request body, checked before it is parsed (a submission is one short URL).
+MAX_BODY_BYTES = 64 * 1024

@@ -102,6 +102,25 @@ def test_malformed_submissions_get_a_4xx_with_a_reason(client, db, request_kwarg
     assert reason in response.json()["detail"]
 
 
+def test_an_oversized_body_is_refused_before_parsing(client, db):
+    big = b'{"image_url": "http://x.com/' + b"a" * 200_000 + b'"}'
+    response = client.post("/submit", content=big, headers=JSON["headers"])
+    assert response.status_code == 413
+    assert "too large" in response.json()["detail"]
+
+
+def test_an_oversized_chunked_body_is_refused_before_parsing(client, db):
+    def chunks():
+        yield b'{"image_url": "http://x.com/'
+        for _ in range(20):
+            yield b"a" * 10_000
+        yield b'"}'
+
+    response = client.post("/submit", content=chunks(), headers=JSON["headers"])
+    assert response.status_code == 413
+    assert "too large" in response.json()["detail"]
+
+
 @pytest.mark.parametrize(
     ("path", "status"),
     [
