@@ -73,7 +73,12 @@ def download(url: str, settings: Settings) -> bytes:
         address = check_url(url, settings.allowed_hosts)
         status, location, body = _fetch_once(url, address, settings, deadline)
         if status in REDIRECTS and location is not None:
-            url = urljoin(url, location)
+            try:
+                url = urljoin(url, location)
+            except ValueError as exc:
+                raise PermanentJobError(
+                    f"refused URL {location[:200]!r} (a redirect from {url!r}): malformed ({exc})"
+                ) from None
             continue
         _check_status(url, status)
         return body

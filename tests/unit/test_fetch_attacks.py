@@ -216,3 +216,21 @@ def test_a_slow_drip_server_is_cut_off_at_the_download_deadline(servers, prefix)
     assert "deadline" in str(outcome)
     # Each byte arrives well within the 5 s read timeout: only the deadline can stop it.
     assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["http://127.0.0.1:99999/a.png", "http://[::1/a.png", "http://127.0.0.1\\@x.example/a.png"],
+)
+def test_a_malformed_redirect_is_a_permanent_error_with_one_line(servers, location):
+    server = servers("127.0.0.1", answer("302 Found", headers=f"Location: {location}\r\n"))
+    with pytest.raises(PermanentJobError, match="refused URL") as caught:
+        download(f"http://127.0.0.1:{server.port}/a.png", settings())
+    assert "\n" not in str(caught.value) and " at 0x" not in str(caught.value)
+
+
+def test_more_than_a_hundred_headers_is_a_permanent_error(servers):
+    many = "".join(f"X-{i}: y\r\n" for i in range(150))
+    server = servers("127.0.0.1", answer("200 OK", PNG, headers=many))
+    with pytest.raises(PermanentJobError, match="bad HTTP answer"):
+        download(f"http://127.0.0.1:{server.port}/a.png", settings())
