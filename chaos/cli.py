@@ -121,6 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
         "run", parents=[verbose], help="run scenarios (default: every shipped scenario)"
     )
     run.add_argument("scenarios", nargs="*", help="scenario files or names")
+    run.add_argument(
+        "--keep-data",
+        action="store_true",
+        help="keep the services' data folders of passing runs too (failed runs always keep them)",
+    )
     add_options(run)
     ui = sub.add_parser(
         "ui", parents=[verbose], help="start the system and Locust's web UI; check on Ctrl+C"
@@ -192,6 +197,7 @@ def cmd_run(args) -> int:
         system=system_options(args),
         workers=args.workers,
         argv=sys.argv,
+        keep_data=args.keep_data,
     )
     options.out.mkdir(parents=True, exist_ok=True)
     preflight(args.platform, options.out)

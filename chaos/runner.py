@@ -47,6 +47,7 @@ class RunOptions:
     system: SystemOptions = field(default_factory=SystemOptions)
     workers: int | None = None  # overrides the scenario's
     argv: list[str] = field(default_factory=list)  # how the harness was called, for replay
+    keep_data: bool = False  # keep the services' data folders of a passing run too
 
 
 @dataclass
@@ -128,6 +129,8 @@ def run_scenario(
         if sampler:
             sampler.stop()
         teardown(platform, run_dir)
+        if result.exit_code == 0 and not options.keep_data:
+            platform.discard_data()
         result.timings["total"] = time.time() - started
         finish_run(result, meta, scenario)
     return result

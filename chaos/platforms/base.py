@@ -62,6 +62,11 @@ class Platform(Protocol):
     def stop(self) -> None:
         """Stop and remove everything started. Safe to call twice or after a failed start."""
 
+    def discard_data(self) -> None:
+        """After stop(): delete what the services stored that stop() keeps (local data folders).
+
+        Called for passing runs only; the run folder keeps the final state (jobs.jsonl)."""
+
     def endpoints(self) -> Endpoints: ...
 
     def services(self) -> list[str]:

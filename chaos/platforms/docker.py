@@ -125,6 +125,9 @@ class DockerPlatform:
         if self._created:  # never started (say, no engine): nothing to remove, nothing to ask
             remove_labelled(self.cli, self.names.run_filter())
 
+    def discard_data(self) -> None:
+        """Nothing to do: stop() removed the run's volume."""
+
     @classmethod
     def cleanup_leftovers(cls, cli: DockerCLI | None = None) -> dict[str, int]:
         """Remove everything any run of this harness left behind (crashed or interrupted runs)."""

@@ -39,6 +39,9 @@ class FakePlatform:
         self.started = True
         return self.endpoints()
 
+    def discard_data(self) -> None:
+        self.calls.append(("discard_data", ""))
+
     def stop(self) -> None:
         self.calls.append(("stop", ""))
         self.state.clear()

@@ -169,6 +169,9 @@ class KindPlatform:
         self._slots = [pod.name for pod in self._live(WORKER_APP)]
         return self.endpoints()
 
+    def discard_data(self) -> None:
+        """Nothing to do: Postgres's data lives in the cluster, which stop() deletes or empties."""
+
     def stop(self) -> None:
         if self._created and self.teardown:
             self._run(["kind", "delete", "cluster", "--name", self.cluster_name])

@@ -72,6 +72,11 @@ class LocalPlatform:
                 process.kill()
         self.started = False
 
+    def discard_data(self) -> None:
+        """Postgres's data folder is 40-110 MB per run, Redis's a few: gone once a run passed."""
+        for folder in (self.postgres.data, self.redis.root):
+            shutil.rmtree(folder, ignore_errors=True)
+
     def endpoints(self) -> Endpoints:
         fixtures = f"http://127.0.0.1:{self.fixtures_port}"
         return Endpoints(

@@ -54,6 +54,8 @@ def test_a_scenario_runs_end_to_end_and_leaves_its_reports(tmp_path):
     ):
         assert (run_dir / name).exists(), name
     assert (tmp_path / "junit.xml").exists()
+    assert not (run_dir / "postgres" / "data").exists()  # passed: the data folder is dropped
+    assert (run_dir / "jobs.jsonl").exists()  # the final state stays, for a re-check
 
 
 def test_the_ui_checks_what_was_submitted_when_stopped(tmp_path):

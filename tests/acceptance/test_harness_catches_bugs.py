@@ -30,6 +30,7 @@ def test_the_harness_catches_the_bug(case, tmp_path):
     assert offenders and all(v.job_ids for v in offenders)
     saved = json.loads((result.run_dir / "verdict.json").read_text())
     assert {v["kind"] for v in saved["verdict"]["violations"]} & set(case.catches)
+    assert (result.run_dir / "postgres" / "data" / "PG_VERSION").exists()  # kept: it failed
 
 
 @pytest.mark.parametrize("case", CONTROLS, ids=case_id)
@@ -38,3 +39,4 @@ def test_the_robust_system_passes_the_same_scenarios(case, tmp_path):
     ok, why = judged(case, result)
     assert ok, f"{why}\n{(result.run_dir / 'summary.txt').read_text()}"
     assert result.verdict.counts["lost"] == 0 and result.verdict.counts["duplicated"] == 0
+    assert not (result.run_dir / "postgres" / "data").exists()  # a passing run drops its data
