@@ -122,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("scenarios", nargs="*", help="scenario files or names")
     run.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress line while a scenario runs"
+    )
+    run.add_argument(
         "--keep-data",
         action="store_true",
         help="keep the services' data folders of passing runs too (failed runs always keep them)",
@@ -198,6 +201,7 @@ def cmd_run(args) -> int:
         workers=args.workers,
         argv=sys.argv,
         keep_data=args.keep_data,
+        progress=not args.quiet,
     )
     options.out.mkdir(parents=True, exist_ok=True)
     preflight(args.platform, options.out)

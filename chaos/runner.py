@@ -29,6 +29,7 @@ from chaos.history import HistoryWriter, load_faults, load_submissions
 from chaos.load.runner import LoadPlan, LocustProcess
 from chaos.platforms.base import Endpoints, Platform, SystemOptions
 from chaos.probe import Probe, read_final_state
+from chaos.progress import Progress
 from chaos.report import write_reports
 from chaos.report.data import write_jobs_file
 from chaos.scenario import Scenario
@@ -48,6 +49,7 @@ class RunOptions:
     workers: int | None = None  # overrides the scenario's
     argv: list[str] = field(default_factory=list)  # how the harness was called, for replay
     keep_data: bool = False  # keep the services' data folders of a passing run too
+    progress: bool = False  # a live progress line on stdout while the scenario runs
 
 
 @dataclass
@@ -67,8 +69,15 @@ class RunResult:
 class Sampler:
     """Samples job counts and queue depth twice a second into ``timeline.jsonl``."""
 
-    def __init__(self, probe: Probe, path: Path, interval: float = 0.5) -> None:
+    def __init__(
+        self,
+        probe: Probe,
+        path: Path,
+        interval: float = 0.5,
+        on_sample: Callable[[dict], None] | None = None,
+    ) -> None:
         self.probe = probe
+        self.on_sample = on_sample
         self.writer = HistoryWriter(path)
         self.interval = interval
         self.stop_event = threading.Event()
@@ -83,7 +92,10 @@ class Sampler:
 
     def _run(self) -> None:
         while not self.stop_event.is_set():
-            self.writer.write(self.probe.sample())
+            sample = self.probe.sample()
+            self.writer.write(sample)
+            if self.on_sample:
+                self.on_sample(sample)
             self.stop_event.wait(self.interval)
 
 
@@ -107,18 +119,23 @@ def run_scenario(
         return finish_run(result, meta, scenario)
     started = time.time()
     sampler: Sampler | None = None
+    progress = progress_for(scenario, faults) if options.progress else None
+    phase = progress.set_phase if progress else (lambda _phase: None)
     try:
         endpoints = platform.start(options.workers or scenario.workers, system)
         save_endpoints(run_dir, endpoints)
         result.timings["start"] = time.time() - started
         probe = Probe(endpoints.database_url, endpoints.redis_url, system.mode)
+        phase("steady state")
         steady_state(endpoints, run_dir / "history.jsonl", run_id)
-        sampler = Sampler(probe, run_dir / "timeline.jsonl")
+        on_sample = progress.update if progress else None
+        sampler = Sampler(probe, run_dir / "timeline.jsonl", on_sample=on_sample)
         sampler.start()
         load_started = time.time()
+        phase("load")
         _load_and_faults(scenario, options, platform, probe, endpoints, run_dir, run_id, faults)
         result.timings["load"] = time.time() - load_started
-        drain_and_check(result, probe, endpoints, scenario, noop=_noop(system))
+        drain_and_check(result, probe, endpoints, scenario, noop=_noop(system), phase=phase)
     except ChaosError as exc:
         result.error = str(exc)
         log.error("%s: harness error: %s", scenario.name, exc)
@@ -128,6 +145,8 @@ def run_scenario(
     finally:
         if sampler:
             sampler.stop()
+        if progress:
+            progress.close()
         teardown(platform, run_dir)
         if result.exit_code == 0 and not options.keep_data:
             platform.discard_data()
@@ -141,12 +160,25 @@ def save_endpoints(run_dir: Path, endpoints: Endpoints) -> None:
     (run_dir / "endpoints.json").write_text(json.dumps(asdict(endpoints), indent=2))
 
 
+def progress_for(scenario: Scenario, faults: list) -> Progress:
+    """Expected seconds: start-up and steady state (~10 s), then the load or the last heal."""
+    last_heal = max((f.at + f.duration for f in faults), default=0)
+    return Progress(scenario.name, max(scenario.load.duration, last_heal) + 10, faults)
+
+
 def drain_and_check(
-    result: RunResult, probe: Probe, endpoints: Endpoints, scenario: Scenario, noop: bool = False
+    result: RunResult,
+    probe: Probe,
+    endpoints: Endpoints,
+    scenario: Scenario,
+    noop: bool = False,
+    phase: Callable[[str], None] = lambda _phase: None,
 ) -> None:
     """Wait until no job is active (or the deadline), read the final state, and judge it."""
+    phase("draining")
     drained = probe.wait_drained(scenario.expect.drain_within)
     result.timings["drain"] = drained if drained is not None else -1
+    phase("checking")
     state = read_final_state(endpoints.database_url, noop=noop)
     write_jobs_file(result.run_dir, state.jobs)
     result.verdict = checker.check(

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from chaos.errors import ScenarioError
 from chaos.fixtures.images import CATALOG
+from chaos.scenario_errors import describe_all
 
 Action = Literal["kill", "terminate", "restart", "pause", "scale", "partition"]
 # Named services, plus selectors resolved when the fault fires.
@@ -187,21 +188,15 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         return Scenario(**data, path=str(path))
     except ValidationError as exc:
-        raise ScenarioError(f"{path}: " + "; ".join(_describe(e) for e in exc.errors())) from None
+        lines = describe_all(exc.errors(), text, str(path), vocabulary())
+        count = f"{len(lines)} problems" if len(lines) > 1 else "1 problem"
+        raise ScenarioError(f"invalid scenario ({count}):\n  " + "\n  ".join(lines)) from None
 
 
-def _describe(error: dict) -> str:
-    place = ""
-    for part in error["loc"]:
-        place += f"[{part}]" if isinstance(part, int) else (f".{part}" if place else str(part))
-    message = error["msg"].removeprefix("Value error, ")
-    value = error.get("input")
-    shown = (
-        ""
-        if isinstance(value, dict) or "got" in message or "is not" in message
-        else (f" (got {value!r})")
-    )
-    return f"{place or 'scenario'}: {message}{shown}"
+def vocabulary() -> dict[str, set[str]]:
+    """The words a scenario may use, for "did you mean": keys, and values such as targets."""
+    keys = set().union(*(m.model_fields for m in (Scenario, Load, Fault, RandomFaults, Expect)))
+    return {"keys": keys - {"path"}, "values": set(TARGETS)}
 
 
 def find_scenarios(folder: Path) -> list[Path]:

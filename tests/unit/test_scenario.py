@@ -76,3 +76,34 @@ random: {faults: 3, start: 1, between: [1, 2]}
     )
     times = [f.at for f in scenario.fault_schedule(seed=4)]
     assert times == sorted(times) and len(times) == 4
+
+
+def test_each_validation_error_is_a_line_with_file_line_column_and_a_suggestion(tmp_path):
+    text = (
+        "worker: 3\n"
+        "load:\n"
+        "  duraton: 10\n"
+        "faults:\n"
+        "  - {at: 1, action: kil, target: redis}\n"
+        "  - {at: 2, action: kill, target: postgress}\n"
+    )
+    path = write(tmp_path, text)
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(path)
+    lines = str(error.value).splitlines()
+    assert lines[0] == "invalid scenario (4 problems):"
+    assert lines[1:] == [
+        f"  {path}:1:1: worker: unknown key (got 3); did you mean 'workers'?",
+        f"  {path}:3:3: load.duraton: unknown key (got 10); did you mean 'duration'?",
+        f"  {path}:5:21: faults[0].action: Input should be 'kill', 'terminate', 'restart', "
+        "'pause', 'scale' or 'partition' (got 'kil'); did you mean 'kill'?",
+        f"  {path}:6:35: faults[1].target: 'postgress' is not a target; use one of redis, "
+        "postgres, api, fixtures, worker, busy-worker, workers or worker-<n>; "
+        "did you mean 'postgres'?",
+    ]
+
+
+def test_no_suggestion_when_nothing_is_close(tmp_path):
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(write(tmp_path, "zzzzzz: 1\n"))
+    assert "unknown key" in str(error.value) and "did you mean" not in str(error.value)
