@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from system import jobs, metrics, naive, schema
 from system.constants import MAX_BODY_BYTES, MAX_KEY_LENGTH, STATES
 from system.db import CONNECTION_ERRORS, Database
-from system.limits import BodyLimit
+from system.limits import RequestLimits
 from system.queue import REDIS_ERRORS, StreamQueue, connect
 from system.settings import Settings
 
@@ -51,6 +51,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "Malformed Idempotency-Key header"},
     409: {"model": ErrorResponse, "description": "Idempotency-Key reused with another URL"},
     413: {"model": ErrorResponse, "description": "Request body over the size limit"},
+    431: {"model": ErrorResponse, "description": "Request headers over the size limit"},
     422: {"model": ErrorResponse, "description": "Malformed body or URL"},
     503: {"model": ErrorResponse, "description": "Database unavailable; retry with the same key"},
 }
@@ -109,7 +110,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
 
-    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(RequestLimits, limit=MAX_BODY_BYTES)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

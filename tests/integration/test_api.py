@@ -121,6 +121,13 @@ def test_an_oversized_chunked_body_is_refused_before_parsing(client, db):
     assert "too large" in response.json()["detail"]
 
 
+def test_oversized_headers_are_refused_with_431(client, db):
+    headers = {**JSON["headers"], "X-Padding": "p" * 20_000}
+    response = client.post("/submit", json={"image_url": "http://x.com/a.jpg"}, headers=headers)
+    assert response.status_code == 431
+    assert "headers too large" in response.json()["detail"]
+
+
 @pytest.mark.parametrize(
     ("path", "status"),
     [
