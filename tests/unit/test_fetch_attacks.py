@@ -5,7 +5,10 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 import time
 
@@ -234,3 +237,45 @@ def test_more_than_a_hundred_headers_is_a_permanent_error(servers):
     server = servers("127.0.0.1", answer("200 OK", PNG, headers=many))
     with pytest.raises(PermanentJobError, match="bad HTTP answer"):
         download(f"http://127.0.0.1:{server.port}/a.png", settings())
+
+
+def test_https_connects_to_the_pinned_address_and_verifies_the_original_name(
+    servers, monkeypatch, tmp_path
+):
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-subj", "/CN=pinned.test", "-addext", "subjectAltName=DNS:pinned.test"]
+        + ["-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    seen_names: list[str] = []
+    context.sni_callback = lambda sock, name, ctx: seen_names.append(name)
+
+    def tls_answer(conn, stop):
+        with context.wrap_socket(conn, server_side=True) as tls:
+            tls.recv(65536)
+            tls.sendall(f"HTTP/1.1 200 OK\r\nContent-Length: {len(PNG)}\r\n\r\n".encode() + PNG)
+
+    server = Server("127.0.0.1", tls_answer)
+    server._answer = lambda conn: server._reply(conn, server._stop)  # TLS reads the request
+    real = socket.getaddrinfo
+
+    def resolver(host, *args, **kwargs):
+        if host == "pinned.test":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", server.port))]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    try:
+        body = download(f"https://pinned.test:{server.port}/a.png", settings())
+    finally:
+        server.close()
+    assert body == PNG and seen_names == ["pinned.test"]
