@@ -122,6 +122,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("scenarios", nargs="*", help="scenario files or names")
     run.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario value, validated like the file (--set load.duration=60)",
+    )
+    run.add_argument(
+        "--dry-run", action="store_true", help="print the resolved plan and start nothing"
+    )
+    run.add_argument(
         "-q", "--quiet", action="store_true", help="no progress line while a scenario runs"
     )
     run.add_argument(
@@ -185,14 +196,22 @@ def resolve(names: list[str]) -> list[Path]:
 def system_options(args) -> SystemOptions:
     mutations = tuple(args.mutation or args.mutation_default)
     if mutations and args.system_mode != "robust":
-        raise ChaosError("--mutation applies to --system-mode robust only")
+        raise UsageError("--mutation applies to --system-mode robust only")
     return SystemOptions(mode=args.system_mode, mutations=mutations)
 
 
 def cmd_run(args) -> int:
     from chaos.runner import RunOptions, as_dict, run_scenario
 
-    scenarios = [load_scenario(p) for p in resolve(args.scenarios)]  # all valid, or none runs
+    # all valid, or none runs
+    scenarios = [load_scenario(p, args.overrides) for p in resolve(args.scenarios)]
+    if args.dry_run:
+        from chaos.plan import plan_text
+
+        system = system_options(args)
+        for scenario in scenarios:
+            print(plan_text(scenario, args.seed, args.platform, args.workers, system))
+        return 0
     options = RunOptions(
         platform=args.platform,
         seed=args.seed,
@@ -291,6 +310,8 @@ def cmd_validate(args) -> int:
 def cmd_status(args) -> int:
     from chaos.probe import Probe
 
+    if args.run_dir is not None and _finished(args.run_dir):
+        return _stored_status(args.run_dir)
     if args.run_dir is not None:
         saved = args.run_dir / "endpoints.json"
         if not saved.exists():
@@ -310,6 +331,34 @@ def cmd_status(args) -> int:
     rows = probe.query("SELECT id, status, image_url FROM jobs ORDER BY id DESC LIMIT 10")
     for row in rows or []:
         print(f"  {row[0]:>8} {row[1]:<10} {row[2]}")
+    return 0
+
+
+def _finished(run_dir: Path) -> bool:
+    meta = run_dir / "meta.json"
+    return meta.exists() and "finished" in json.loads(meta.read_text())
+
+
+def _stored_status(run_dir: Path) -> int:
+    """A finished run's system is gone: show the final state the run stored instead."""
+    from chaos.report.data import JOBS_FILE
+
+    meta = json.loads((run_dir / "meta.json").read_text())
+    code = meta.get("exit_code")
+    print(f"finished run of {meta.get('scenario')}: exit {code} ({EXIT_CODES.get(code, '?')})")
+    jobs_file = run_dir / JOBS_FILE
+    if not jobs_file.exists():
+        print(f"no final state stored ({JOBS_FILE} is missing): the run ended before its check")
+        return 0
+    jobs = [json.loads(line) for line in jobs_file.read_text().splitlines() if line.strip()]
+    print(f"final state stored in {jobs_file}:")
+    counts: dict[str, int] = {}
+    for job in jobs:
+        counts[job["status"]] = counts.get(job["status"], 0) + 1
+    for state, n in sorted(counts.items()):
+        print(f"{state:<11} {n}")
+    for job in sorted(jobs, key=lambda j: j["id"], reverse=True)[:10]:
+        print(f"  {job['id']:>8} {job['status']:<10} {job['image_url']}")
     return 0
 
 

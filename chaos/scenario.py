@@ -8,8 +8,9 @@ the file, the place (``faults[1].target``) and the bad value quoted.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -172,7 +173,8 @@ class Scenario(Strict):
         return sorted(faults, key=lambda f: f.at)
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
+    """Read, override (``--set load.duration=60``) and validate one scenario file."""
     path = Path(path)
     try:
         text = path.read_text()
@@ -185,12 +187,46 @@ def load_scenario(path: str | Path) -> Scenario:
     if not isinstance(data, dict):
         raise ScenarioError(f"{path}: a scenario is a mapping, got {type(data).__name__}")
     data.setdefault("name", path.stem)
+    for override in overrides:
+        apply_override(data, override)
     try:
         return Scenario(**data, path=str(path))
     except ValidationError as exc:
         lines = describe_all(exc.errors(), text, str(path), vocabulary())
         count = f"{len(lines)} problems" if len(lines) > 1 else "1 problem"
-        raise ScenarioError(f"invalid scenario ({count}):\n  " + "\n  ".join(lines)) from None
+        after = f" after --set {' '.join(overrides)}" if overrides else ""
+        raise ScenarioError(
+            f"invalid scenario{after} ({count}):\n  " + "\n  ".join(lines)
+        ) from None
+
+
+def apply_override(data: dict, override: str) -> None:
+    """``load.duration=60`` or ``faults.0.at=3``: the value is read as YAML, then validated."""
+    key, sep, raw = override.partition("=")
+    parts = key.strip().split(".")
+    if not sep or not all(parts):
+        raise ScenarioError(f"--set {override!r}: expected KEY.PATH=VALUE, e.g. load.duration=60")
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"--set {override!r}: the value is not valid YAML: {exc}") from None
+    node: Any = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ScenarioError(f"--set {override!r}: {part!r} is not an index of {key}")
+            index: Any = int(part)
+        elif isinstance(node, dict):
+            index = part
+            if not last and part not in node:
+                node[part] = {}  # e.g. --set expect.max_lost=0 on a file without expect
+        else:
+            raise ScenarioError(f"--set {override!r}: {'.'.join(parts[:i])} is not a mapping")
+        if last:
+            node[index] = value
+        else:
+            node = node[index]
 
 
 def vocabulary() -> dict[str, set[str]]:

@@ -44,3 +44,50 @@ def test_each_invocation_keeps_its_own_junit_file(tmp_path):
     second = cli.write_suite_junit(tmp_path, results)
     assert first != second and first.exists() and second.exists()
     assert (tmp_path / "junit.xml").read_bytes() == second.read_bytes()
+
+
+def test_a_dry_run_prints_the_resolved_plan_with_the_overrides_and_starts_nothing(capsys, tmp_path):
+    out = tmp_path / "runs"
+    argv = [
+        "run",
+        "worker-kill-mid-job",
+        "--dry-run",
+        "--set",
+        "load.duration=7",
+        "--out",
+        str(out),
+    ]
+    assert cli.main([*argv, "--set", "workers=5"]) == 0
+    text = capsys.readouterr().out
+    assert "== worker-kill-mid-job (dry run: nothing is started)" in text
+    assert "workers=5" in text and ", 7 s," in text
+    assert "kill worker-0" in text or "kill busy-worker" in text
+    assert not out.exists()
+
+
+def test_a_bad_override_is_a_usage_error_naming_it(capsys):
+    assert cli.main(["run", "db-restart", "--dry-run", "--set", "load.users=many"]) == 4
+    err = capsys.readouterr().err
+    assert "after --set load.users=many" in err and "load.users" in err and "'many'" in err
+
+
+def test_status_of_a_finished_run_shows_its_stored_final_state(tmp_path, capsys):
+    import json
+
+    run = tmp_path / "run"
+    run.mkdir()
+    meta = {"scenario": "db-restart", "finished": 1.0, "exit_code": 1}
+    (run / "meta.json").write_text(json.dumps(meta))
+    (run / "endpoints.json").write_text(json.dumps({"database_url": "postgresql://gone:1/x"}))
+    jobs = [
+        {"id": 1, "status": "DONE", "image_url": "http://f/images/a.jpg"},
+        {"id": 2, "status": "PENDING", "image_url": "http://f/images/b.jpg"},
+        {"id": 3, "status": "DONE", "image_url": "http://f/images/c.jpg"},
+    ]
+    (run / "jobs.jsonl").write_text("".join(json.dumps(j) + "\n" for j in jobs))
+    assert cli.main(["status", str(run)]) == 0
+    out = capsys.readouterr().out
+    assert "finished run of db-restart: exit 1 (an invariant failed)" in out
+    assert "DONE        2" in out and "PENDING     1" in out
+    assert out.index("       3 DONE") < out.index("       1 DONE")
+    assert "cannot reach" not in out

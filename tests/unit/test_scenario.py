@@ -107,3 +107,37 @@ def test_no_suggestion_when_nothing_is_close(tmp_path):
     with pytest.raises(ScenarioError) as error:
         load_scenario(write(tmp_path, "zzzzzz: 1\n"))
     assert "unknown key" in str(error.value) and "did you mean" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "override, expected",
+    [
+        ("load.duration=60", {"load": {"duration": 60, "users": 2}, "faults": [{"at": 1}]}),
+        ("faults.0.at=3.5", {"load": {"duration": 5, "users": 2}, "faults": [{"at": 3.5}]}),
+        (
+            "expect.max_lost=0",
+            {"load": {"duration": 5, "users": 2}, "faults": [{"at": 1}], "expect": {"max_lost": 0}},
+        ),
+    ],
+)
+def test_an_override_sets_one_value_by_its_path(override, expected):
+    from chaos.scenario import apply_override
+
+    data = {"load": {"duration": 5, "users": 2}, "faults": [{"at": 1}]}
+    apply_override(data, override)
+    assert data == expected
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("load.duration", "expected KEY.PATH=VALUE"),
+        ("faults.4.at=1", "'4' is not an index of faults.4.at"),
+        ("load.users.x=1", "load.users is not a mapping"),
+    ],
+)
+def test_a_malformed_override_is_refused_with_its_text(override, message):
+    from chaos.scenario import apply_override
+
+    with pytest.raises(ScenarioError, match=message):
+        apply_override({"load": {"users": 2}, "faults": [{"at": 1}]}, override)
