@@ -20,8 +20,9 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from system import jobs, metrics, naive, schema
-from system.constants import MAX_KEY_LENGTH, STATES
+from system.constants import MAX_BODY_BYTES, MAX_KEY_LENGTH, STATES
 from system.db import CONNECTION_ERRORS, Database
+from system.limits import RequestLimits
 from system.queue import REDIS_ERRORS, StreamQueue, connect
 from system.settings import Settings
 
@@ -49,6 +50,8 @@ class ErrorResponse(BaseModel):
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "Malformed Idempotency-Key header"},
     409: {"model": ErrorResponse, "description": "Idempotency-Key reused with another URL"},
+    413: {"model": ErrorResponse, "description": "Request body over the size limit"},
+    431: {"model": ErrorResponse, "description": "Request headers over the size limit"},
     422: {"model": ErrorResponse, "description": "Malformed body or URL"},
     503: {"model": ErrorResponse, "description": "Database unavailable; retry with the same key"},
 }
@@ -106,6 +109,8 @@ def create_app(settings: Settings) -> FastAPI:
         description="Image-processing jobs: accepted durably, processed exactly once.",
         lifespan=lifespan,
     )
+
+    app.add_middleware(RequestLimits, limit=MAX_BODY_BYTES)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -245,16 +250,24 @@ def url_problem(url: str, max_length: int) -> str | None:
     if len(url) > max_length:
         return f"image_url is {len(url)} characters long; the limit is {max_length}"
     try:
+        url.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"image_url is not valid Unicode: a lone surrogate at position {exc.start}"
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        return "image_url contains whitespace or control characters"
+    try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a malformed port
     except ValueError as exc:
         return f"image_url {url[:100]!r} is malformed: {exc}"
     if parts.scheme not in ("http", "https"):
         return f"image_url must be http or https, got {parts.scheme or 'no scheme'!r}"
+    if "\\" in parts.netloc:
+        return "image_url must not contain a backslash in its host part"
+    if "@" in parts.netloc:
+        return "image_url must not carry a user name or password (user@host)"
     if not parts.hostname:
         return f"image_url {url[:100]!r} has no host"
-    if any(ch.isspace() or ord(ch) < 32 for ch in url):
-        return "image_url contains whitespace or control characters"
     return None
 
 

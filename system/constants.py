@@ -24,6 +24,10 @@ ACTIVE_STATES = (PENDING, PROCESSING, RETRY)
 THUMBNAIL_SIZE = (128, 128)
 RESULT_FORMAT = "PNG"
 IMAGE_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP")
+# Default per-job bound on the bytes a decoded image may hold (MAX_DECODED_BYTES).
+MAX_DECODED_BYTES = 64 * 1024 * 1024
 
 # Limits on request fields.
 MAX_KEY_LENGTH = 200
+# Limit on a request body, checked before it is parsed (a submission is one short URL).
+MAX_BODY_BYTES = 64 * 1024

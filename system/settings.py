@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from system.constants import MAX_DECODED_BYTES
 from system.errors import ConfigError
 
 MODES = ("robust", "naive")
@@ -63,6 +64,7 @@ class Settings:
     download_deadline_seconds: float = 30.0
     max_download_bytes: int = 10 * 1024 * 1024
     max_pixels: int = 40_000_000
+    max_decoded_bytes: int = MAX_DECODED_BYTES
     max_url_length: int = 2048
     allowed_hosts: tuple[str, ...] = ()
     noop: bool = False
@@ -159,6 +161,7 @@ _FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "download_deadline_seconds": ("DOWNLOAD_DEADLINE_SECONDS", float),
     "max_download_bytes": ("MAX_DOWNLOAD_BYTES", int),
     "max_pixels": ("MAX_PIXELS", int),
+    "max_decoded_bytes": ("MAX_DECODED_BYTES", int),
     "max_url_length": ("MAX_URL_LENGTH", int),
     "allowed_hosts": ("ALLOWED_HOSTS", _csv),
     "noop": ("NOOP_JOBS", _bool),

@@ -19,8 +19,6 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-import requests
-
 from system import jobs, schema
 from system.constants import CANCELLED, DONE, FAILED
 from system.db import Database
@@ -253,8 +251,8 @@ class Worker:
         if self.settings.noop:
             return None
         try:
-            data = download(claim.image_url, self.settings, self._session())
-            return make_thumbnail(data, self.settings.max_pixels)
+            data = download(claim.image_url, self.settings)
+            return make_thumbnail(data, self.settings.max_pixels, self.settings.max_decoded_bytes)
         except JobError as exc:
             return exc
         except Exception as exc:  # noqa: BLE001 - an unexpected error is worth a retry
@@ -318,14 +316,6 @@ class Worker:
     def _ack(self, message: Message) -> None:
         while self.redis.call(self.queue.ack, [message]) is None and not self.halted.is_set():
             pass  # RedisLink has waited one backoff step; a restarted Redis forgets the message
-
-    _local = threading.local()
-
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = requests.Session()
-        return session
 
     # --- leases --------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from system.api import create_app
 from system.queue import StreamQueue
 
 pytestmark = pytest.mark.integration
+JSON = {"headers": {"Content-Type": "application/json"}}
 
 
 @pytest.fixture
@@ -74,6 +75,12 @@ def test_redis_down_does_not_fail_a_submission(settings, db):
         ({"json": {"image_url": "http:///nohost.jpg"}}, 422, "no host"),
         ({"json": {"image_url": "http://example.com:99999/a.jpg"}}, 422, "malformed"),
         ({"json": {"image_url": "http://example.com/" + "a" * 3000}}, 422, "limit"),
+        ({"content": b'{"image_url": "http://x.com/\\ud800"}', **JSON}, 422, "surrogate"),
+        ({"content": b'{"image_url": "http://x.com/\xff"}', **JSON}, 400, "parsing the body"),
+        ({"json": {"image_url": "http://x.com/a\u0000"}}, 422, "control"),
+        ({"json": {"image_url": "http://127.0.0.1:1\\@x.com/a"}}, 422, "backslash"),
+        ({"json": {"image_url": "http://u:p@x.com/a.jpg"}}, 422, "user name"),
+        ({"json": {"image_url": "http://[::1/a.jpg"}}, 422, "malformed"),
         (
             {
                 "json": {"image_url": "http://x.com/a.jpg"},
@@ -93,6 +100,32 @@ def test_malformed_submissions_get_a_4xx_with_a_reason(client, db, request_kwarg
     response = client.post("/submit", **request_kwargs)
     assert response.status_code == status
     assert reason in response.json()["detail"]
+
+
+def test_an_oversized_body_is_refused_before_parsing(client, db):
+    big = b'{"image_url": "http://x.com/' + b"a" * 200_000 + b'"}'
+    response = client.post("/submit", content=big, headers=JSON["headers"])
+    assert response.status_code == 413
+    assert "too large" in response.json()["detail"]
+
+
+def test_an_oversized_chunked_body_is_refused_before_parsing(client, db):
+    def chunks():
+        yield b'{"image_url": "http://x.com/'
+        for _ in range(20):
+            yield b"a" * 10_000
+        yield b'"}'
+
+    response = client.post("/submit", content=chunks(), headers=JSON["headers"])
+    assert response.status_code == 413
+    assert "too large" in response.json()["detail"]
+
+
+def test_oversized_headers_are_refused_with_431(client, db):
+    headers = {**JSON["headers"], "X-Padding": "p" * 20_000}
+    response = client.post("/submit", json={"image_url": "http://x.com/a.jpg"}, headers=headers)
+    assert response.status_code == 431
+    assert "headers too large" in response.json()["detail"]
 
 
 @pytest.mark.parametrize(
