@@ -7,6 +7,7 @@ in CI (``CI`` set), where a missing server is a failure.
 
 from __future__ import annotations
 
+import functools
 import os
 
 import psycopg2
@@ -44,7 +45,8 @@ def redis_server(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def postgres_server(tmp_path_factory):
-    yield from _serve(PostgresServer, tmp_path_factory.mktemp("postgres"), "PostgreSQL")
+    fast = functools.partial(PostgresServer, durable=False)  # a fixture, not a chaos run
+    yield from _serve(fast, tmp_path_factory.mktemp("postgres"), "PostgreSQL")
 
 
 @pytest.fixture

@@ -111,10 +111,18 @@ class RedisServer:
         self.process.kill()
 
 
-class PostgresServer:
-    """A PostgreSQL cluster in ``root``: a restart keeps its data, like a pod with a volume."""
+# Test fixtures only: chaos runs keep PostgreSQL's durable defaults, so a kill mid-commit is
+# the same event it is in production.
+FAST_UNSAFE = ("fsync=off", "full_page_writes=off", "synchronous_commit=off")
 
-    def __init__(self, root: Path, port: int | None = None) -> None:
+
+class PostgresServer:
+    """A PostgreSQL cluster in ``root``: a restart keeps its data, like a pod with a volume.
+
+    Durable by default (fsync, full page writes, synchronous commit); ``durable=False`` is for
+    test fixtures that only need a database, never for a chaos run."""
+
+    def __init__(self, root: Path, port: int | None = None, durable: bool = True) -> None:
         self.root = root
         self.port = port or free_port()
         self.bin = find_postgres_bin()
@@ -133,13 +141,10 @@ class PostgresServer:
                 "-c",
                 "unix_socket_directories=",  # TCP only: socket paths have a length limit
                 "-c",
-                "fsync=off",
-                "-c",
-                "full_page_writes=off",
-                "-c",
                 "max_connections=200",
                 "-c",
                 "shared_buffers=64MB",
+                *(arg for setting in ([] if durable else FAST_UNSAFE) for arg in ("-c", setting)),
             ],
             root / "postgres.log",
             user=self.user,
