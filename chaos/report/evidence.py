@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from chaos.report import data as rd
+from chaos.report.patterns import pattern
 from chaos.report.template import Html, esc, join, link, section, table, tag
 
 MAX_VIOLATIONS = 50
+MAX_LINKS = 40  # per kind in the overview: the rest are counted, not listed
 OPEN_FIRST = 5  # the first few blocks start expanded
 MEANING = {
     "lost": "acknowledged (202), but the job never reached DONE",
@@ -53,7 +55,7 @@ def violations_section(run: rd.RunData) -> Html:
         return section("violations", "Violations", tag("p", text, cls="note"))
     numbered = list(enumerate(violations, 1))
     shown = pick(numbered, MAX_VIOLATIONS)
-    parts = [_overview(numbered, {n for n, _ in shown})]
+    parts = [_overview(numbered, {n for n, _ in shown}, run.t0, run.windows())]
     if len(shown) < len(violations):
         note = [
             f"Job timelines for {len(shown)} of {len(violations)} violations (a share of "
@@ -97,8 +99,10 @@ def pick(numbered: list[tuple[int, dict]], limit: int) -> list[tuple[int, dict]]
     return sorted(chosen, key=lambda item: item[0])[:limit]
 
 
-def _overview(numbered: list[tuple[int, dict]], detailed: set[int]) -> Html:
-    """One row per kind: how many, what it means, and a link per offending job."""
+def _overview(
+    numbered: list[tuple[int, dict]], detailed: set[int], t0: float | None, windows: list
+) -> Html:
+    """One row per kind: how many, what it means, the pattern, a link per offending job."""
     kinds: dict[str, list] = {}
     for n, v in numbered:
         kinds.setdefault(v.get("kind"), []).append((n, v))
@@ -108,10 +112,14 @@ def _overview(numbered: list[tuple[int, dict]], detailed: set[int]) -> Html:
             tag("a", _label(v), href=f"#v-{n}") if n in detailed else esc(_label(v))
             for n, v in items
         ]
-        rows.append(
-            ([tag("b", kind), len(items), MEANING.get(kind, ""), Html(", ".join(links))], "bad")
-        )
-    return table(["kind", "count", "meaning", "offending jobs (click for the timeline)"], rows)
+        shown = links[:MAX_LINKS]
+        if len(links) > MAX_LINKS:
+            shown.append(esc(f"and {len(links) - MAX_LINKS} more (verdict.json)"))
+        common = pattern([v for _, v in items], t0, windows)
+        cells = [tag("b", kind), len(items), MEANING.get(kind, ""), common, Html(", ".join(shown))]
+        rows.append((cells, "bad"))
+    headers = ["kind", "count", "meaning", "pattern", "offending jobs (click for the timeline)"]
+    return table(headers, rows)
 
 
 def _label(violation: dict) -> str:
