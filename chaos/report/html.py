@@ -197,27 +197,31 @@ def _recovery_row(index, recovery: dict, fault: dict, t0: float | None) -> tuple
 
 def latency_section(run: rd.RunData) -> Html:
     windows, blocks = run.windows(), []
+    job_points = [(start, latency, "DONE") for start, latency in rd.job_latencies(run)]
     for title, points in (
         ("Submit latency (POST /submit, every attempt)", rd.submit_latencies(run)),
-        ("End-to-end job latency (first submit to DONE)", rd.job_latencies(run)),
+        ("End-to-end job latency (first submit to DONE)", job_points),
     ):
         if not points:
             why = "needs jobs.jsonl" if run.jobs is None and "job" in title else "no data"
             blocks.append(tag("p", f"{title}: {why}.", cls="note"))
             continue
         rows = []
-        for phase, stats in rd.latency_table(points, windows).items():
-            figures = (
-                [seconds(stats[q], 3) for q in ("p50", "p95", "p99", "max")] if stats else ["-"] * 4
-            )
-            rows.append([phase, stats["n"] if stats else 0, *figures])
-        blocks += [
-            tag("h3", title),
-            table(["started", "n", "p50", "p95", "p99", "max"], rows, cls="grid compact"),
-        ]
+        outcomes = sorted({p[2] for p in points}, key=lambda o: (o != "ok", o))
+        for outcome in outcomes:  # a fast refusal must not make the successes look fast
+            alike = [p for p in points if p[2] == outcome]
+            for phase, stats in rd.latency_table(alike, windows).items():
+                figures = (
+                    [seconds(stats[q], 3) for q in ("p50", "p95", "p99", "max")]
+                    if stats
+                    else ["-"] * 4
+                )
+                rows.append([phase, outcome, stats["n"] if stats else 0, *figures])
+        headers = ["started", "outcome", "n", "p50", "p95", "p99", "max"]
+        blocks += [tag("h3", title), table(headers, rows, cls="grid compact")]
     note = (
-        "Split by when the request started: before the first fault, inside any fault "
-        "window, or outside the windows after the first fault."
+        "Per outcome (ok: answered 202), split by when the request started: before the first "
+        "fault, inside any fault window, or outside the windows after the first fault."
     )
     return section("latency", "Latency", join(blocks), note)
 

@@ -393,3 +393,31 @@ def test_latencies_are_split_before_during_and_after_fault_windows(three_runs):
     assert list(rd.latency_table(rd.submit_latencies(run), [])) == ["all"]  # no faults, no split
     assert rd.percentiles([1.0, 2.0, 3.0, 4.0])["p50"] == 2.0
     assert rd.percentiles([]) is None
+
+
+def test_latency_is_split_by_outcome_so_fast_refusals_do_not_hide_slow_successes(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "meta.json").write_text(json.dumps(_meta("r", T0)))
+    history = []
+    for i in range(6):  # three slow successes, three instant refusals
+        ok = i % 2 == 0
+        history += [
+            {"type": "invoke", "op": f"k{i}#1", "key": f"k{i}", "t": T0 + i},
+            {
+                "type": "complete",
+                "op": f"k{i}#1",
+                "key": f"k{i}",
+                "t": T0 + i + (2.0 if ok else 0.001),
+                "outcome": "ok" if ok else "fail",
+            },
+        ]
+    _lines(run / "history.jsonl", history)
+    html = render_run(run).read_text()
+    latency = html[html.index('id="latency"') :]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", latency, re.S)
+    cells = [re.sub(r"<[^>]+>", "|", row) for row in rows]
+    ok_row = next(c for c in cells if "|ok|" in c)
+    fail_row = next(c for c in cells if "|fail|" in c)
+    assert "|3|" in ok_row and "2.000" in ok_row
+    assert "|3|" in fail_row and "2.000" not in fail_row
