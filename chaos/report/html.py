@@ -154,7 +154,30 @@ def timeline_section(run: rd.RunData) -> Html:
         f"Shaded: fault windows, from the moment each fault took effect until it healed. "
         f"Completions/s from {source}. Times in seconds since the first request."
     )
-    return section("timeline", "Timeline", Html(svg), note)
+    return section("timeline", "Timeline", join([Html(svg), fault_plan(run)]), note)
+
+
+def fault_plan(run: rd.RunData) -> Html:
+    """The faults as they really happened, beside the chart: when, on what, and how it went."""
+    if not run.faults:
+        return tag("p", "No faults in this run.", cls="note")
+    rows = []
+    for fault in run.faults:
+        start = fault.get("effective") or fault.get("started")
+        healed = fault.get("healed")
+        lasted = healed - start if rd.is_number(start) and rd.is_number(healed) else None
+        status = "ok" if fault.get("ok") else f"error: {fault.get('error') or 'did not happen'}"
+        cells = [
+            fault.get("index"),
+            seconds(start - run.t0, 1) if rd.is_number(start) and run.t0 else "-",
+            f"{fault.get('action')} {fault.get('target')}",
+            fault.get("service") or "-",
+            seconds(lasted, 2) if lasted is not None else "-",
+            status,
+        ]
+        rows.append((cells, None if fault.get("ok") else "bad"))
+    headers = ["fault", "took effect t", "action", "service", "lasted", "result"]
+    return join([tag("h3", "Fault plan, as it happened"), table(headers, rows, cls="grid compact")])
 
 
 def recovery_section(run: rd.RunData) -> Html:

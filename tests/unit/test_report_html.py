@@ -421,3 +421,40 @@ def test_latency_is_split_by_outcome_so_fast_refusals_do_not_hide_slow_successes
     fail_row = next(c for c in cells if "|fail|" in c)
     assert "|3|" in ok_row and "2.000" in ok_row
     assert "|3|" in fail_row and "2.000" not in fail_row
+
+
+def test_the_fault_plan_beside_the_timeline_shows_what_really_happened(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "meta.json").write_text(json.dumps(_meta("r", T0)))
+    _lines(run / "history.jsonl", [{"type": "invoke", "op": "k#1", "key": "k", "t": T0}])
+    faults = [
+        {
+            "type": "fault",
+            "index": 0,
+            "action": "kill",
+            "target": "redis",
+            "service": "redis",
+            "started": T0 + 2,
+            "effective": T0 + 2.5,
+            "healed": T0 + 4.5,
+            "ok": True,
+        },
+        {
+            "type": "fault",
+            "index": 1,
+            "action": "pause",
+            "target": "api",
+            "service": "api",
+            "started": T0 + 6,
+            "ok": False,
+            "error": "api still answers after pause",
+        },
+    ]
+    _lines(run / "faults.jsonl", faults)
+    html = render_run(run).read_text()
+    plan = html[html.index("Fault plan, as it happened") : html.index('id="recovery"')]
+    text = re.sub(r"<[^>]+>", "|", plan)
+    assert "|0||2.5 s||kill redis||redis||2.00 s||ok|" in text
+    assert "error: api still answers after pause" in text
+    assert plan.count('class="bad"') == 1
