@@ -3,7 +3,7 @@
 ``timeline_svg`` draws three panels that share the time axis: throughput (submissions,
 completions and errors per second), the system's backlog (queue depth, jobs in flight and
 waiting), and latencies (each submission, and each job end to end). Every fault's window is
-shaded in all three panels and labelled on top.
+shaded in all three panels and labelled on top; each violation is a red marker on the top edge.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
 
 from chaos.report import data as rd  # noqa: E402
+from chaos.report.patterns import moment  # noqa: E402
 
 FAULT_COLOR = "#f59e0b"
+VIOLATION_COLOR = "#b91c1c"
 DOWN_COLOR = "#9ca3af"
 SERIES_COLORS = {
     "submissions/s": "#2563eb",
@@ -66,6 +68,7 @@ def timeline_svg(run: rd.RunData, chart_id: str = "timeline") -> str | None:
                 label="Postgres unreachable",
             )
         _latencies(bottom, submits, jobs, t0)
+        _mark_violations(top, run, t0)
         for ax in (top, middle, bottom):
             _shade_faults(ax, run.windows(), t0, label=ax is top)
             handles, labels = ax.get_legend_handles_labels()
@@ -83,6 +86,22 @@ def timeline_svg(run: rd.RunData, chart_id: str = "timeline") -> str | None:
         bottom.set_xlabel("seconds since the first request")
         fig.tight_layout()
         return to_svg(fig, chart_id)
+
+
+def _mark_violations(ax, run: rd.RunData, t0: float) -> None:
+    """A red marker on the top edge at the moment each violation showed (its last event)."""
+    times = [m - t0 for m in map(moment, run.verdict.get("violations") or []) if m is not None]
+    if times:
+        ax.plot(
+            times,
+            [0.98] * len(times),
+            "v",
+            transform=ax.get_xaxis_transform(),
+            color=VIOLATION_COLOR,
+            markersize=6,
+            clip_on=False,
+            label=f"violation ({len(times)})",
+        )
 
 
 def _lines(ax, series: dict[str, list[tuple[float, float]]], ylabel: str, empty: str) -> None:

@@ -19,7 +19,7 @@ def _events(violation: dict) -> list[dict]:
     return [e for events in (evidence.get("events") or {}).values() for e in events or []]
 
 
-def _moment(violation: dict) -> float | None:
+def moment(violation: dict) -> float | None:
     """When the violation showed: its last audit event, else its last client operation."""
     times = [e["at"] for e in _events(violation) if isinstance(e.get("at"), int | float)]
     if not times:
@@ -36,7 +36,7 @@ def _span(violation: dict) -> tuple[float, float] | None:
 def pattern(violations: list[dict], t0: float | None, windows: list[Window]) -> str:
     """One line: the time window, the workers involved, and the faults the jobs lived through."""
     parts = []
-    moments = [m for m in map(_moment, violations) if m is not None]
+    moments = [m for m in map(moment, violations) if m is not None]
     if moments and t0 is not None:
         low, high = min(moments) - t0, max(moments) - t0
         when = f"at {low:.1f} s" if high - low < 0.05 else f"between {low:.1f} and {high:.1f} s"

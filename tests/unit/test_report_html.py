@@ -302,6 +302,15 @@ def test_a_failing_run_lists_each_offending_job_with_its_timeline_and_caps_detai
     assert "Job timelines for 50 of 56 violations" in page and 'href="verdict.json"' in page
     assert 'id="v-56"' in page  # the only duplicate is kept although it comes last
     assert "FAILED" in page and "no-reconciler" in page
+    chart = page[page.index('id="timeline"') : page.index('id="recovery"')]
+    markers = [
+        v
+        for v in json.loads((three_runs[1] / "verdict.json").read_text())["verdict"]["violations"]
+        if v.get("evidence", {}).get("events")
+    ]
+    assert markers  # each violation with audit events is a marker on the chart
+    assert f"violation ({len(markers)})" in chart
+    assert "pattern" in page
     _no_external_links(page)
 
 
