@@ -173,3 +173,43 @@ def test_the_index_links_the_real_run_and_opens_cleanly(chromium, real_run, tmp_
     assert done.returncode == 0, done.stderr[-3000:]
     assert f'href="{real_run.name}/report.html"' in done.stdout
     assert not _console_messages(done.stderr), _console_messages(done.stderr)
+
+
+@pytest.fixture(scope="module")
+def failing_run(chromium, tmp_path_factory) -> Path:
+    """One run the harness must fail (stale-worker with fencing removed), report re-rendered."""
+    out = tmp_path_factory.mktemp("failing")
+    done = subprocess.run(
+        [sys.executable, "-m", "chaos", "run", "stale-worker", "--mutation", "no-fencing"]
+        + ["-q", "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    (run_dir,) = [d for d in out.iterdir() if d.is_dir()]
+    if done.returncode == 3:
+        _unavailable(f"the local platform could not run stale-worker:\n{done.stdout[-2000:]}")
+    assert done.returncode == 1, f"the mutation was not caught:\n{done.stdout[-3000:]}"
+    render_run(run_dir)
+    return run_dir
+
+
+def test_the_report_of_a_failing_run_explains_it_without_console_errors(
+    chromium, failing_run, tmp_path
+):
+    done = _chromium(
+        chromium,
+        tmp_path / "profile",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--dump-dom",
+        (failing_run / "report.html").as_uri(),
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    dom = done.stdout
+    assert 'data-ready="1"' in dom and "FAIL" in dom
+    assert "duplicated" in dom and "showed" in dom and "during fault 0 (pause" in dom
+    assert "violation (" in dom, "no violation marked on the timeline"
+    assert "Fault plan, as it happened" in dom and 'id="v-1"' in dom
+    assert not _console_messages(done.stderr), _console_messages(done.stderr)
