@@ -112,15 +112,17 @@ class RedisServer:
 
 
 # Test fixtures only: chaos runs keep PostgreSQL's durable defaults, so a kill mid-commit is
-# the same event it is in production.
-FAST_UNSAFE = ("fsync=off", "full_page_writes=off", "synchronous_commit=off")
+# the same event it is in production. These two only matter when the machine itself crashes;
+# commits stay synchronous, because fixture tests kill the server process and an acknowledged
+# write must survive that (with synchronous_commit=off it would not).
+FAST_UNSAFE = ("fsync=off", "full_page_writes=off")
 
 
 class PostgresServer:
     """A PostgreSQL cluster in ``root``: a restart keeps its data, like a pod with a volume.
 
     Durable by default (fsync, full page writes, synchronous commit); ``durable=False`` is for
-    test fixtures that only need a database, never for a chaos run."""
+    test fixtures that survive a process kill but not a machine crash, never for a chaos run."""
 
     def __init__(self, root: Path, port: int | None = None, durable: bool = True) -> None:
         self.root = root
